@@ -1,0 +1,1 @@
+"""The HTTP service. It sends work by task name and never imports ``worker``."""

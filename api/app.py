@@ -1,0 +1,46 @@
+"""The app factory: `uvicorn --factory api.app:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI
+
+from api import problems
+from api.intake import SubmissionIntake
+from api.limits import BodyLimitMiddleware
+from api.routes import router
+from newsflow.settings import Settings, get_settings
+from newsflow.taskqueue import make_celery
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    redis_client = redis.Redis.from_url(
+        settings.require_redis_url(),
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=10,
+    )
+    celery = make_celery(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        redis_client.close()
+        celery.close()
+
+    app = FastAPI(
+        title="newsflow",
+        version="0.1.0",
+        summary="News-article ingestion: submit, follow, read.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.intake = SubmissionIntake(settings, redis_client, celery)
+    problems.install(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,189 @@
+"""The contract with clients: what a submission looks like, and the article document
+consumers get back. Versioned by ``SCHEMA_VERSION``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+MAX_URL_LENGTH = 2048
+MAX_METADATA_DEPTH = 8
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Status(StrEnum):
+    queued = "queued"
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+    dead = "dead"
+
+
+FINAL_STATUSES = frozenset({Status.done, Status.failed, Status.dead})
+
+
+def clean_text(value: str) -> str:
+    """PostgreSQL refuses NUL and lone surrogates in text and jsonb: drop NUL, replace
+    unpaired surrogates with U+FFFD, so bad bytes never become a database error."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH} levels")
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value
+
+
+class Submission(BaseModel):
+    """``POST /v1/articles``: one article as a client sends it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    source: str = Field(min_length=1, max_length=200, description="Who sends it (feed, crawler).")
+    text: str | None = Field(default=None, description="Plain text as scraped from a page.")
+    html: str | None = Field(default=None, description="The page's raw HTML.")
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=500, description="The sender's id for it."
+    )
+    url: str | None = Field(default=None, description="Where the article was published.")
+    title: str | None = Field(default=None, max_length=2000)
+    published_at: datetime | None = None
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="ISO 639 code."
+    )
+    authors: list[str] = Field(default_factory=list, max_length=100)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_strings(cls, data: Any) -> Any:
+        return _clean(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _needs_content(self) -> Submission:
+        given = [name for name in ("text", "html") if getattr(self, name) is not None]
+        if not given:
+            raise ValueError("one of `text` or `html` is required")
+        if len(given) > 1:
+            raise ValueError("give only one of `text` or `html`")
+        content = self.text if self.text is not None else self.html
+        if not (content or "").strip():
+            raise ValueError(f"`{given[0]}` is empty")
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if len(value) > MAX_URL_LENGTH:
+            raise ValueError(f"longer than {MAX_URL_LENGTH} characters")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.username or parts.password:
+            raise ValueError("must not carry user credentials")
+        return value
+
+    @field_validator("published_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A naive timestamp is read as UTC, so every stored date is comparable.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @property
+    def kind(self) -> Literal["text", "html"]:
+        return "text" if self.text is not None else "html"
+
+
+class Links(BaseModel):
+    self: str
+
+
+class Accepted(BaseModel):
+    """The answer to a submission: where to follow it."""
+
+    id: uuid.UUID
+    status: Status
+    links: Links
+    duplicate: bool = Field(
+        default=False, description="True when this repeats an earlier submission."
+    )
+
+
+BlockKind = Literal["paragraph", "subheading", "quote", "list", "caption"]
+
+
+class Block(BaseModel):
+    kind: BlockKind
+    text: str
+    start: int = Field(description="Offset of the block in `body` (characters).")
+    end: int
+
+
+class Image(BaseModel):
+    url: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+
+
+class EnricherRun(BaseModel):
+    name: str
+    version: str
+
+
+class ArticleDocument(BaseModel):
+    """What consumers read. Text fields are filled once ``status`` is ``done``."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: uuid.UUID
+    status: Status
+    links: Links
+    source: str | None = None
+    external_id: str | None = None
+    url: str | None = None
+    received_at: datetime | None = None
+    processed_at: datetime | None = None
+    error: str | None = None
+    attempts: int | None = None
+
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    blocks: list[Block] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list)
+    word_count: int | None = None
+    content_hash: str | None = None
+
+    language: str | None = None
+    language_confidence: float | None = None
+    published_at: datetime | None = None
+    authors: list[str] = Field(default_factory=list)
+    site: str | None = None
+    alternates: list[str] = Field(
+        default_factory=list, description="Languages this article is also published in."
+    )
+    enrichers: list[EnricherRun] = Field(default_factory=list)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind == "paragraph"]

@@ -1,0 +1,99 @@
+"""One typed settings class, read from ``NEWSFLOW_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: `newsflow up` starts an embedded PostgreSQL.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (Celery broker). Unset: `newsflow up` starts an embedded Redis.",
+    )
+    redis_key_prefix: str = Field(
+        default="newsflow:", description="Prefix of every Redis key newsflow and Celery write."
+    )
+    queue: str = Field(default="newsflow.articles", description="Celery queue of submissions.")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="Base URL used in links; default http://API_HOST:API_PORT."
+    )
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest request body.")
+    idempotency_ttl_seconds: int = Field(
+        default=30 * 86400, description="How long an Idempotency-Key or external_id is remembered."
+    )
+
+    worker_concurrency: int = Field(default=1, description="Worker processes `newsflow up` runs.")
+    max_deliveries: int = Field(
+        default=3, description="Deliveries of one message that crash the worker before `dead`."
+    )
+    visibility_timeout: int = Field(
+        default=900, description="Seconds before Redis redelivers an unacknowledged task."
+    )
+    task_soft_time_limit: int = Field(default=240, description="Soft time limit per task (s).")
+    task_time_limit: int = Field(default=270, description="Hard time limit per task (s).")
+    transient_retry_max: int = Field(
+        default=50, description="Retries of a task on transient faults (database down)."
+    )
+    transient_retry_backoff_max: int = Field(
+        default=60, description="Cap of the jittered exponential backoff (s)."
+    )
+
+    data_dir: Path = Field(
+        default=Path(".newsflow"), description="Where the embedded servers keep their data."
+    )
+    embedded_redis_port: int = Field(default=6380, description="Port of the embedded Redis.")
+
+    @model_validator(mode="after")
+    def _time_limits_below_visibility_timeout(self) -> Settings:
+        # A task still running when the visibility timeout passes is delivered a second
+        # time while the first copy runs: the hard limit must end it before that.
+        if not self.task_soft_time_limit < self.task_time_limit < self.visibility_timeout:
+            raise ValueError(
+                "need task_soft_time_limit < task_time_limit < visibility_timeout, got "
+                f"{self.task_soft_time_limit}, {self.task_time_limit}, {self.visibility_timeout}"
+            )
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError(
+                "NEWSFLOW_DATABASE_URL is not set (run `make up`, which starts an embedded one)"
+            )
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError(
+                "NEWSFLOW_REDIS_URL is not set (run `make up`, which starts an embedded one)"
+            )
+        return self.redis_url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and point SQLAlchemy at psycopg 3."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

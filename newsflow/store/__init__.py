@@ -1,0 +1,1 @@
+"""PostgreSQL: the engine, the tables, the migrations and every SQL statement newsflow runs."""

@@ -1,0 +1,114 @@
+"""SQL for submissions: landing the raw payload, counting deliveries, final states."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from newsflow.contract import Status
+
+
+@dataclass(frozen=True)
+class Landing:
+    status: Status
+    attempts: int
+    deliveries: int
+
+
+_LAND = text(
+    """
+    INSERT INTO newsflow.submissions AS s
+        (id, source, external_id, idempotency_key, kind, payload, received_at, status,
+         attempts, deliveries, last_message, landed_at, updated_at)
+    VALUES
+        (:id, :source, :external_id, :idempotency_key, :kind, CAST(:payload AS jsonb),
+         :received_at, 'processing', 1, 1, :message, now(), now())
+    ON CONFLICT (id) DO UPDATE SET
+        attempts = s.attempts + 1,
+        -- the same message delivered again means the last try never finished
+        -- (the worker died, or the visibility timeout passed)
+        deliveries = CASE WHEN s.last_message = EXCLUDED.last_message
+                          THEN s.deliveries + 1 ELSE 1 END,
+        last_message = EXCLUDED.last_message,
+        status = CASE WHEN s.status IN ('done', 'failed', 'dead')
+                      THEN s.status ELSE 'processing' END,
+        updated_at = now()
+    RETURNING status, attempts, deliveries
+    """
+)
+
+
+def land_raw_submission(
+    connection: Connection,
+    *,
+    submission_id: uuid.UUID,
+    source: str,
+    external_id: str | None,
+    idempotency_key: str | None,
+    kind: str,
+    payload_json: str,
+    received_at: datetime,
+    message: str,
+) -> Landing:
+    """Keep the raw submission before anything else can fail. ``message`` identifies one
+    delivery attempt (task id and retry number): seeing it again counts a redelivery."""
+    row = connection.execute(
+        _LAND,
+        {
+            "id": submission_id,
+            "source": source,
+            "external_id": external_id,
+            "idempotency_key": idempotency_key,
+            "kind": kind,
+            "payload": payload_json,
+            "received_at": received_at,
+            "message": message,
+        },
+    ).one()
+    return Landing(Status(row.status), row.attempts, row.deliveries)
+
+
+def lock_status(connection: Connection, submission_id: uuid.UUID) -> Status:
+    """Lock the submission row for this transaction: two copies of one task (a redelivery
+    while the first still runs) serialise here, and the second sees the first's result."""
+    status = connection.execute(
+        text("SELECT status FROM newsflow.submissions WHERE id = :id FOR UPDATE"),
+        {"id": submission_id},
+    ).scalar_one()
+    return Status(status)
+
+
+def finish(
+    connection: Connection, submission_id: uuid.UUID, status: Status, error: str | None = None
+) -> bool:
+    """Move a submission to a final state, unless it already reached one."""
+    result = connection.execute(
+        text(
+            """
+            UPDATE newsflow.submissions
+            SET status = :status, error = :error, finished_at = now(), updated_at = now()
+            WHERE id = :id AND status NOT IN ('done', 'failed', 'dead')
+            """
+        ),
+        {"id": submission_id, "status": status.value, "error": error},
+    )
+    return result.rowcount == 1
+
+
+def get_submission(connection: Connection, submission_id: uuid.UUID) -> dict[str, Any] | None:
+    row = connection.execute(
+        text(
+            """
+            SELECT id, source, external_id, received_at, status, attempts, error, finished_at,
+                   payload
+            FROM newsflow.submissions WHERE id = :id
+            """
+        ),
+        {"id": submission_id},
+    ).one_or_none()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,56 @@
+"""The Celery application both sides share: the API sends tasks by their stable names
+(never importing ``worker``), the worker registers them. All queue settings live here."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from newsflow.settings import Settings
+
+PROCESS_SUBMISSION = "newsflow.process_submission"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("newsflow", set_as_current=False)
+    transport_options = {
+        "visibility_timeout": settings.visibility_timeout,
+        "global_keyprefix": settings.redis_key_prefix,
+        # fail fast when Redis is gone, so the API can answer 503 instead of hanging
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+        "health_check_interval": 10,
+    }
+    queue = Queue(
+        settings.queue, Exchange(settings.queue, type="direct"), routing_key=settings.queue
+    )
+    app.conf.update(
+        broker_url=settings.require_redis_url(),
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        result_backend=None,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_queues=[queue],
+        task_default_queue=settings.queue,
+        task_default_exchange=settings.queue,
+        task_default_routing_key=settings.queue,
+        task_routes={PROCESS_SUBMISSION: {"queue": settings.queue}},
+        task_create_missing_queues=False,
+        # at-least-once: ack after the task, requeue if the worker dies under it; our own
+        # delivery count (in PostgreSQL) stops a poison message from looping forever
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        worker_soft_shutdown_timeout=30.0,
+        worker_enable_soft_shutdown_on_idle=True,
+        worker_send_task_events=False,
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    return app

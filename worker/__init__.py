@@ -1,0 +1,1 @@
+"""The Celery worker: the task, and the pipeline it wires (parse -> enrich -> persist)."""

@@ -1,0 +1,16 @@
+"""The worker's Celery app: `celery -A worker.celery_app worker`."""
+
+from celery.signals import worker_process_init
+
+from newsflow.settings import get_settings
+from newsflow.store.db import dispose_engines
+from newsflow.taskqueue import make_celery
+
+app = make_celery(get_settings())
+app.conf.imports = ("worker.tasks",)
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: object) -> None:
+    # a forked child must not reuse its parent's database connections
+    dispose_engines()

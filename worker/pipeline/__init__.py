@@ -1,0 +1,1 @@
+"""Pipeline stages: plain functions over plain data, testable without a broker."""

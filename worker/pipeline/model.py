@@ -1,0 +1,72 @@
+"""The plain data passed between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsflow.contract import BlockKind
+
+
+class ParseError(ValueError):
+    """The submission cannot become an article (no text found, unreadable input)."""
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    caption: str | None
+    credit: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class ParsedArticle:
+    blocks: list[TextBlock]
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    url: str | None = None
+    site: str | None = None
+    images: list[ImageRef] = field(default_factory=list)
+    alternates: list[str] = field(default_factory=list)
+    declared_language: str | None = None
+    # where each metadata field came from: sender, json-ld/meta (via trafilatura), heuristic
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks)
+
+    def offsets(self) -> list[tuple[int, int]]:
+        """Character offsets of each block in ``body``."""
+        spans, position = [], 0
+        for block in self.blocks:
+            spans.append((position, position + len(block.text)))
+            position += len(block.text) + 2
+        return spans
+
+    @property
+    def lead(self) -> str | None:
+        return next((b.text for b in self.blocks if b.kind == "paragraph"), None)
+
+
+@dataclass(frozen=True)
+class EnricherResult:
+    name: str
+    version: str
+
+
+@dataclass
+class EnrichedArticle:
+    parsed: ParsedArticle
+    language: str | None
+    language_confidence: float | None
+    word_count: int
+    content_hash: str
+    enrichers: list[EnricherResult]

@@ -1,0 +1,105 @@
+"""persist(connection, …, EnrichedArticle): one transaction, idempotent on the submission id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Connection
+
+from newsflow.contract import (
+    FINAL_STATUSES,
+    ArticleDocument,
+    Block,
+    EnricherRun,
+    Image,
+    Links,
+    Status,
+)
+from newsflow.store import articles, submissions
+from worker.pipeline.model import EnrichedArticle
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """What the message says about the submission itself (not its content)."""
+
+    id: uuid.UUID
+    source: str
+    external_id: str | None
+    received_at: datetime
+
+
+def build_document(
+    info: SubmissionInfo, enriched: EnrichedArticle, processed_at: datetime
+) -> ArticleDocument:
+    parsed = enriched.parsed
+    blocks = [
+        Block(kind=block.kind, text=block.text, start=start, end=end)
+        for block, (start, end) in zip(parsed.blocks, parsed.offsets(), strict=True)
+    ]
+    return ArticleDocument(
+        id=info.id,
+        status=Status.done,
+        links=Links(self=f"/v1/articles/{info.id}"),
+        source=info.source,
+        external_id=info.external_id,
+        url=parsed.url,
+        received_at=info.received_at,
+        processed_at=processed_at,
+        title=parsed.title,
+        lead=parsed.lead,
+        body=parsed.body,
+        blocks=blocks,
+        images=[Image(url=i.url, caption=i.caption, credit=i.credit) for i in parsed.images],
+        word_count=enriched.word_count,
+        content_hash=enriched.content_hash,
+        language=enriched.language,
+        language_confidence=enriched.language_confidence,
+        published_at=parsed.published_at,
+        authors=parsed.authors,
+        site=parsed.site,
+        alternates=parsed.alternates,
+        enrichers=[EnricherRun(name=e.name, version=e.version) for e in enriched.enrichers],
+    )
+
+
+def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArticle) -> bool:
+    """Store the article and mark the submission done. Returns False, writing nothing, when
+    another delivery of the same submission already finished it."""
+    if submissions.lock_status(connection, info.id) in FINAL_STATUSES:
+        return False
+    document = build_document(info, enriched, processed_at=datetime.now(UTC))
+    row = {
+        "id": info.id,
+        "source": info.source,
+        "external_id": info.external_id,
+        "url": document.url,
+        "title": document.title,
+        "lead": document.lead,
+        "body": document.body,
+        "language": document.language,
+        "language_confidence": document.language_confidence,
+        "published_at": document.published_at,
+        "authors": document.authors,
+        "site": document.site,
+        "word_count": document.word_count,
+        "content_hash": document.content_hash,
+        "document": document.model_dump(mode="json"),
+        "processed_at": document.processed_at,
+    }
+    blocks = [
+        {
+            "article_id": info.id,
+            "position": position,
+            "kind": block.kind,
+            "text": block.text,
+            "start_offset": block.start,
+            "end_offset": block.end,
+        }
+        for position, block in enumerate(document.blocks)
+    ]
+    articles.upsert_article(connection, row, blocks)
+    submissions.finish(connection, info.id, Status.done)
+    return True
