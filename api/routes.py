@@ -68,7 +68,7 @@ async def submit_article(
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ProblemError(415, "Unsupported media type", "send application/json")
     body = await request.body()
-    submission = Submission.model_validate_json(body)  # ValidationError -> 422 problem
+    submission = Submission.from_json(body)  # ValidationError -> 422 problem
     intake = _intake(request)
     try:
         result = await run_in_threadpool(intake.accept, submission, body, idempotency_key)

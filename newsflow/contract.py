@@ -3,6 +3,7 @@ consumers get back. Versioned by ``SCHEMA_VERSION``."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +11,14 @@ from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 MAX_URL_LENGTH = 2048
@@ -109,6 +117,22 @@ class Submission(BaseModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+    @classmethod
+    def from_json(cls, body: bytes) -> Submission:
+        """Validate a request body. pydantic's fast parser refuses escaped lone surrogates
+        ("\\ud800"), which scraped text does contain; the standard parser keeps them and
+        validation then replaces them, so such an article is cleaned instead of refused."""
+        try:
+            return cls.model_validate_json(body)
+        except ValidationError as exc:
+            if not any("hex escape" in str(e.get("msg", "")) for e in exc.errors()):
+                raise
+            try:
+                data = json.loads(body)
+            except (ValueError, RecursionError):
+                raise exc from None
+            return cls.model_validate(data)
 
     @property
     def kind(self) -> Literal["text", "html"]:

@@ -10,10 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -100,7 +101,7 @@ def database_url(servers: Servers) -> Iterator[str]:
 def settings(servers: Servers, database_url: str) -> Iterator[Settings]:
     prefix = f"newsflow-test-{uuid.uuid4().hex[:12]}:"
     yield Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         redis_url=servers.redis_url,
         redis_key_prefix=prefix,
@@ -186,3 +187,13 @@ def wait_for_final(client: TestClient, submission_id: str, timeout: float = 60) 
             return document
         time.sleep(0.05)
     raise AssertionError(f"{submission_id} did not finish within {timeout} s: {document}")
+
+
+def sql_row(
+    database_url: str, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """One row of a query, read straight from PostgreSQL as a consumer would."""
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute(sql.encode(), params).fetchone()
+    assert row is not None, sql
+    return row

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import SEED, WorkerProcess, wait_for_final
+from tests.conftest import SEED, WorkerProcess, sql_row, wait_for_final
 
 pytestmark = pytest.mark.integration
 
@@ -37,14 +36,16 @@ def test_seed_article_is_parsed_enriched_and_stored(
     for block in article["blocks"]:
         assert body[block["start"] : block["end"]] == block["text"]
 
-    with psycopg.connect(database_url) as connection:
-        payload, status = connection.execute(
-            "SELECT payload, status FROM newsflow.submissions WHERE id = %s", (accepted["id"],)
-        ).fetchone()
-        paragraph_rows = connection.execute(
-            "SELECT count(*) FROM newsflow.article_blocks WHERE article_id = %s AND kind = 'paragraph'",
-            (accepted["id"],),
-        ).fetchone()[0]
+    payload, status = sql_row(
+        database_url,
+        "SELECT payload, status FROM newsflow.submissions WHERE id = %s",
+        (accepted["id"],),
+    )
+    (paragraph_rows,) = sql_row(
+        database_url,
+        "SELECT count(*) FROM newsflow.article_blocks WHERE article_id = %s AND kind = 'paragraph'",
+        (accepted["id"],),
+    )
     assert payload["text"] == seed_text
     assert status == "done"
     assert paragraph_rows == len(paragraphs)
@@ -94,8 +95,7 @@ def test_unparseable_submission_fails_with_reason_and_keeps_payload(
 
     assert article["status"] == "failed"
     assert "no content" in article["error"]
-    with psycopg.connect(database_url) as connection:
-        payload = connection.execute(
-            "SELECT payload FROM newsflow.submissions WHERE id = %s", (article["id"],)
-        ).fetchone()[0]
+    (payload,) = sql_row(
+        database_url, "SELECT payload FROM newsflow.submissions WHERE id = %s", (article["id"],)
+    )
     assert payload == {"source": "scraper", "text": "ua en ru\n\nEN RU"}
