@@ -34,5 +34,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 
+## Extraction quality on ../shared/eval, side by side with plain trafilatura.
+eval: install
+	$(BIN)/python bench/eval.py --json bench/results/eval.json
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

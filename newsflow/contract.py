@@ -168,6 +168,8 @@ class Image(BaseModel):
     url: str | None = None
     caption: str | None = None
     credit: str | None = None
+    people: list[str] = Field(default_factory=list, description="Who the caption names.")
+    role: str | None = Field(default=None, description="Their role, as the caption gives it.")
 
 
 class EnricherRun(BaseModel):
@@ -205,6 +207,18 @@ class ArticleDocument(BaseModel):
     site: str | None = None
     alternates: list[str] = Field(
         default_factory=list, description="Languages this article is also published in."
+    )
+    byline: str | None = None
+    dateline: str | None = None
+    source_line: str | None = Field(
+        default=None, description="The page's own source line (\"Source: …\", \"Джерело: …\")."
+    )
+    provenance: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where each metadata field came from: sender, meta, json-ld, heuristic.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="What the parser repaired or guessed around."
     )
     enrichers: list[EnricherRun] = Field(default_factory=list)
 

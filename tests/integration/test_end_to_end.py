@@ -94,7 +94,7 @@ def test_unparseable_submission_fails_with_reason_and_keeps_payload(
     article = wait_for_final(client, response.json()["id"])
 
     assert article["status"] == "failed"
-    assert "no content" in article["error"]
+    assert "only site navigation" in article["error"]
     (payload,) = sql_row(
         database_url, "SELECT payload FROM newsflow.submissions WHERE id = %s", (article["id"],)
     )

@@ -23,6 +23,9 @@ class ImageRef:
     caption: str | None
     credit: str | None = None
     url: str | None = None
+    # who the caption shows and what they are ("Minister of Foreign Affairs of Lithuania")
+    people: list[str] = field(default_factory=list)
+    role: str | None = None
 
 
 @dataclass
@@ -38,6 +41,13 @@ class ParsedArticle:
     declared_language: str | None = None
     # where each metadata field came from: sender, json-ld/meta (via trafilatura), heuristic
     provenance: dict[str, str] = field(default_factory=dict)
+    # plain-text lines kept out of the body: "By Jane Doe", "KYIV, Nov 24 (Reuters)",
+    # "Джерело: Укрінформ"
+    byline: str | None = None
+    dateline: str | None = None
+    source_line: str | None = None
+    # what the parser had to guess around or repair (control characters, huge lines)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def body(self) -> str:

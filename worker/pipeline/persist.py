@@ -52,7 +52,10 @@ def build_document(
         lead=parsed.lead,
         body=parsed.body,
         blocks=blocks,
-        images=[Image(url=i.url, caption=i.caption, credit=i.credit) for i in parsed.images],
+        images=[
+            Image(url=i.url, caption=i.caption, credit=i.credit, people=i.people, role=i.role)
+            for i in parsed.images
+        ],
         word_count=enriched.word_count,
         content_hash=enriched.content_hash,
         language=enriched.language,
@@ -61,6 +64,11 @@ def build_document(
         authors=parsed.authors,
         site=parsed.site,
         alternates=parsed.alternates,
+        byline=parsed.byline,
+        dateline=parsed.dateline,
+        source_line=parsed.source_line,
+        provenance=parsed.provenance,
+        warnings=parsed.warnings,
         enrichers=[EnricherRun(name=e.name, version=e.version) for e in enriched.enrichers],
     )
 

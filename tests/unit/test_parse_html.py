@@ -1,0 +1,218 @@
+"""parse_html and decode_html on small hand-written pages (English, Ukrainian, Russian)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from worker.pipeline.html import decode_html, parse_html, split_credit, strip_site_name
+from worker.pipeline.model import ParsedArticle, ParseError
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def english() -> ParsedArticle:
+    return parse_html(fixture("en_article.html"), url="https://harbour.example/storm")
+
+
+def kinds(article: ParsedArticle, kind: str) -> list[str]:
+    return [block.text for block in article.blocks if block.kind == kind]
+
+
+def test_title_is_the_headline_without_site_name(english: ParsedArticle) -> None:
+    assert english.title == "Storm floods coastal towns as rivers burst their banks"
+
+
+def test_metadata_from_meta_and_json_ld(english: ParsedArticle) -> None:
+    assert english.authors == ["Jane Porter"]
+    assert english.published_at == datetime(2024, 3, 5, tzinfo=UTC)
+    assert english.site == "The Harbour Gazette"
+    assert english.provenance["published_at"] == "meta"
+
+
+def test_blocks_keep_structure(english: ParsedArticle) -> None:
+    # the headline stays where the extractor found it (the dev sets disagree on keeping it)
+    assert kinds(english, "subheading")[-2:] == [
+        "Evacuation centres open",
+        "What residents should do",
+    ]
+    assert kinds(english, "quote") == [
+        "We have never seen the water rise this fast, and we ask everyone to stay away from "
+        "the river banks until the warning is lifted."
+    ]
+    (listed,) = kinds(english, "list")
+    assert "Move valuables and documents" in listed
+    assert listed.count("\n") == 2
+    assert english.lead is not None
+    assert english.lead.startswith("Hundreds of homes")
+    assert "All rights reserved" not in english.body
+    assert "Sport" not in english.body
+
+
+def test_figure_caption_and_credit(english: ParsedArticle) -> None:
+    captioned = [image for image in english.images if image.caption]
+    assert len(captioned) == 1
+    assert (
+        captioned[0].caption == "Residents wade through a flooded street in Northport on Tuesday."
+    )
+    assert captioned[0].credit == "Getty Images"
+    assert captioned[0].url == "/img/flood.jpg"
+
+
+def test_ukrainian_article() -> None:
+    article = parse_html(fixture("uk_article.html"))
+    assert article.title == "У Львові відкрили новий міст через залізницю"
+    assert article.published_at is not None
+    assert article.published_at.date().isoformat() == ("2023-11-17")
+    assert kinds(article, "subheading")[-1:] == ["Що зміниться для водіїв"]
+    assert any("інфраструктурних" in text for text in kinds(article, "quote"))
+    (image,) = [image for image in article.images if image.caption]
+    assert image.caption == "Новий міст у Львові."
+    assert image.credit == "Фото: Андрій Мельник / УНІАН"
+
+
+def test_russian_article_with_site_prefix_and_ordered_list() -> None:
+    article = parse_html(fixture("ru_article.html"))
+    assert article.title == "В Новосибирске открыли крупнейшую библиотеку региона"
+    assert article.authors == ["Иван Петров"]
+    assert kinds(article, "subheading")[-1:] == ["Часы работы"]
+    (listed,) = kinds(article, "list")
+    assert "понедельника" in listed
+    assert "субботам" in listed
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        ("Storm hits coast | The Harbour Gazette", None, "Storm hits coast"),
+        ("Storm hits coast - Gazette", None, "Storm hits coast"),
+        ("Gazette :: Storm hits coast", "gazette.example", "Storm hits coast"),
+        ("Війна: що відомо - Українська правда", None, "Війна: що відомо"),
+        (
+            "Top 10 cameras | The best mirrorless cameras on the market",
+            None,
+            "Top 10 cameras | The best mirrorless cameras on the market",
+        ),
+        ("No separator here", None, "No separator here"),
+    ],
+)
+def test_strip_site_name(title: str, site: str | None, expected: str) -> None:
+    assert strip_site_name(title, site) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "caption", "credit"),
+    [
+        ("Crowds in Kyiv. (Getty Images)", "Crowds in Kyiv.", "Getty Images"),
+        (
+            "Crowds in Kyiv. Photo: John Smith / Reuters",
+            "Crowds in Kyiv.",
+            "Photo: John Smith / Reuters",
+        ),
+        ("Crowds in Kyiv. (Photo by: A. B./AFP)", "Crowds in Kyiv.", "Photo by: A. B./AFP"),
+        ("Crowds in Kyiv.", "Crowds in Kyiv.", None),
+    ],
+)
+def test_split_credit(text: str, caption: str, credit: str | None) -> None:
+    assert split_credit(text) == (caption, credit)
+
+
+def test_navigation_only_page_is_not_an_article() -> None:
+    with pytest.raises(ParseError, match="navigation"):
+        parse_html(fixture("nav_only.html"))
+
+
+def test_unclosed_title_does_not_swallow_the_page() -> None:
+    html = fixture("en_article.html").replace("</title>", "", 1)
+    article = parse_html(html)
+    assert article.lead is not None
+    assert article.lead.startswith("Hundreds of homes")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   \n  ",
+        "<html><body></body></html>",
+        os.urandom(20_000).decode("latin-1"),
+        "\x00\x01\x02" * 1000,
+    ],
+    ids=["empty", "blank", "empty-body", "binary", "control-bytes"],
+)
+def test_unusable_input_raises_parse_error(html: str) -> None:
+    with pytest.raises(ParseError):
+        parse_html(html)
+
+
+def assert_article_or_parse_error_quickly(html: str) -> None:
+    started = time.perf_counter()
+    try:
+        parse_html(html)
+    except ParseError:
+        pass
+    assert time.perf_counter() - started < 10
+
+
+def test_deep_nesting() -> None:
+    paragraph = "<p>" + "Deep text with several ordinary words in it. " * 20 + "</p>"
+    assert_article_or_parse_error_quickly(
+        "<html><body>" + "<div>" * 10_000 + paragraph + "</div>" * 10_000 + "</body></html>"
+    )
+
+
+def test_five_megabyte_single_line() -> None:
+    html = "<html><body>" + "<p>word another word more words.</p>" * 140_000 + "</body></html>"
+    assert len(html) > 5_000_000
+    assert "\n" not in html
+    assert_article_or_parse_error_quickly(html)
+
+
+UKRAINIAN = (
+    "<html><head>{meta}<title>Новини</title></head><body><h1>Новини Києва</h1>"
+    "<p>Київська міська рада ухвалила рішення про ремонт мостів і доріг у місті. "
+    "Роботи почнуться навесні й триватимуть до кінця року, повідомили у мерії.</p></body></html>"
+)
+RUSSIAN = (
+    "<html><head>{meta}<title>Новости</title></head><body><h1>Новости Москвы</h1>"
+    "<p>Городские власти объявили о ремонте мостов и дорог в центре города. Работы начнутся "
+    "весной и продлятся до конца года, сообщили в мэрии.</p></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "encoding", "meta"),
+    [
+        (UKRAINIAN, "windows-1251", '<meta charset="windows-1251">'),
+        (UKRAINIAN, "windows-1251", ""),
+        (RUSSIAN, "koi8-r", '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">'),
+        (RUSSIAN, "koi8-r", ""),
+        (RUSSIAN, "windows-1251", ""),
+        (UKRAINIAN, "utf-8", '<meta charset="windows-1251">'),  # re-encoded, old declaration
+        (UKRAINIAN, "utf-8", ""),
+    ],
+)
+def test_decode_html(template: str, encoding: str, meta: str) -> None:
+    page = template.format(meta=meta)
+    assert decode_html(page.encode(encoding)) == page
+
+
+def test_decode_html_bom() -> None:
+    page = UKRAINIAN.format(meta="")
+    assert decode_html(page.encode("utf-8-sig")) == page
+    assert decode_html(page.encode("utf-16")) == page
+
+
+def test_decoded_cp1251_page_parses() -> None:
+    page = fixture("uk_article.html").replace('charset="utf-8"', 'charset="windows-1251"')
+    article = parse_html(decode_html(page.encode("windows-1251")))
+    assert article.title == "У Львові відкрили новий міст через залізницю"
