@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-integration lint bench eval clean
+.PHONY: install up test test-unit test-faults lint bench eval clean
 
 # The virtual environment, from the pinned lock file; rebuilt when the lock changes.
 $(STAMP): requirements.lock pyproject.toml
@@ -25,6 +25,10 @@ test: install
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## Only the fault tests: they kill private Redis, PostgreSQL and worker processes.
+test-faults: install
+	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,9 +9,11 @@ import redis
 from fastapi import FastAPI
 
 from api import problems
+from api.auth import AuthGate
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
 from api.routes import router
+from api.submissions import router as submissions_router
 from newsflow.settings import Settings, get_settings
 from newsflow.taskqueue import make_celery
 
@@ -40,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, celery)
+    app.state.auth = AuthGate(settings, redis_client)
     problems.install(app)
     app.include_router(router)
+    app.include_router(submissions_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -9,6 +9,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from celery import Celery
@@ -101,14 +102,7 @@ class SubmissionIntake:
             "submission": submission.model_dump(mode="json", exclude_unset=True),
         }
         try:
-            self.celery.send_task(
-                PROCESS_SUBMISSION,
-                args=[message],
-                task_id=str(submission_id),
-                queue=self.settings.queue,
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
-            )
+            self.enqueue(message, task_id=str(submission_id))
         except Exception:
             try:
                 self._release(keys=keys, args=[value])
@@ -116,6 +110,17 @@ class SubmissionIntake:
                 pass  # Redis is gone: the claim keys went with it, or expire
             raise
         return Intake(submission_id, duplicate=False)
+
+    def enqueue(self, message: dict[str, Any], task_id: str) -> None:
+        """Put one processing task on the queue, by its stable name."""
+        self.celery.send_task(
+            PROCESS_SUBMISSION,
+            args=[message],
+            task_id=task_id,
+            queue=self.settings.queue,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
+        )
 
     def is_queued(self, submission_id: uuid.UUID) -> bool:
         return bool(self.redis.exists(status_key(self.settings, submission_id)))

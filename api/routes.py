@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 import redis
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError as BrokerError
 from pydantic import ValidationError
@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import IdempotencyMismatch, SubmissionIntake
 from api.problems import Problem, ProblemError
 from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission
@@ -51,7 +52,9 @@ def _self_link(request: Request, submission_id: uuid.UUID) -> Links:
     responses={
         200: {"model": Accepted, "description": "A repeat of an earlier submission"},
         **_PROBLEMS,
+        **AUTH_RESPONSES,
     },
+    dependencies=[Depends(require_scope("submit"))],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -117,7 +120,8 @@ def _known_status(request: Request, submission_id: uuid.UUID) -> Status:
     "/v1/articles/{article_id}",
     response_model=ArticleDocument,
     response_model_exclude_none=False,
-    responses=_PROBLEMS,
+    responses={**_PROBLEMS, **AUTH_RESPONSES},
+    dependencies=[Depends(require_scope("read"))],
     summary="One article: its status, and the document once done",
 )
 def get_article(request: Request, article_id: uuid.UUID) -> ArticleDocument:

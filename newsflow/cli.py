@@ -13,7 +13,9 @@ from types import FrameType
 import click
 import httpx
 
+from newsflow.keys_cli import keys
 from newsflow.settings import get_settings
+from newsflow.submissions_cli import submissions
 
 
 @click.group()
@@ -156,6 +158,10 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait(45)  # the worker's soft-shutdown window is 30 s
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+main.add_command(keys)
+main.add_command(submissions)
 
 
 if __name__ == "__main__":

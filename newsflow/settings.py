@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,19 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(
         default=30 * 86400, description="How long an Idempotency-Key or external_id is remembered."
     )
+    auth: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="API keys: `auto` = open on a loopback API_HOST, required otherwise; "
+        "`required`; `off` (refused unless API_HOST is loopback).",
+    )
+    auth_cache_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="How long the API trusts a key check; a revocation takes at most this.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=6000, ge=0, description="Requests per key (or per client IP when open); 0 = off."
+    )
 
     worker_concurrency: int = Field(default=1, description="Worker processes `newsflow up` runs.")
     max_deliveries: int = Field(
@@ -51,6 +65,22 @@ class Settings(BaseSettings):
         default=60, description="Cap of the jittered exponential backoff (s)."
     )
 
+    fetch_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        description="Largest page the worker fetches for a `url` submission.",
+    )
+    fetch_deadline_seconds: float = Field(
+        default=30.0, description="Wall-clock limit of one fetch, redirects and DNS included."
+    )
+    fetch_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='Private networks the fetcher may reach anyway, as JSON: `["10.1.0.0/16"]`. '
+        "Cloud metadata addresses stay refused.",
+    )
+    fetch_allowed_ports: list[int] = Field(
+        default_factory=lambda: [80, 443], description="Ports the fetcher may connect to."
+    )
+
     data_dir: Path = Field(
         default=Path(".newsflow"), description="Where the embedded servers keep their data."
     )
@@ -65,6 +95,12 @@ class Settings(BaseSettings):
                 "need task_soft_time_limit < task_time_limit < visibility_timeout, got "
                 f"{self.task_soft_time_limit}, {self.task_time_limit}, {self.visibility_timeout}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _fetch_deadline_below_soft_limit(self) -> Settings:
+        if self.fetch_deadline_seconds >= self.task_soft_time_limit:
+            raise ValueError("need fetch_deadline_seconds < task_soft_time_limit")
         return self
 
     @property

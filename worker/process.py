@@ -19,6 +19,8 @@ from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
 from worker.pipeline.enrich import enrich
+from worker.pipeline.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
+from worker.pipeline.html import decode_html
 from worker.pipeline.model import ParseError
 from worker.pipeline.parse import parse
 from worker.pipeline.persist import SubmissionInfo, persist
@@ -31,6 +33,8 @@ class TransientError(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, FetchFailed):
+        return exc.transient
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -52,7 +56,7 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
             source=info.source,
             external_id=info.external_id,
             idempotency_key=message.get("idempotency_key"),
-            kind="html" if "html" in message["submission"] else "text",
+            kind=next((k for k in ("text", "html") if k in message["submission"]), "url"),
             payload_json=orjson.dumps(message["submission"]).decode(),
             received_at=info.received_at,
             message=delivery,
@@ -68,12 +72,23 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         return _finish(database_url, info.id, Status.dead, reason)
 
     try:
-        enriched = enrich(parse(Submission.model_validate(message["submission"])))
+        submission = Submission.model_validate(message["submission"])
+        if submission.kind == "url":
+            submission = fetch_content(submission, settings)
+    except ValidationError as exc:
+        return _finish(database_url, info.id, Status.failed, f"invalid submission: {exc}")
+    except FetchRefused as exc:
+        return _finish(database_url, info.id, Status.failed, f"fetch refused: {exc.reason}")
+    except FetchFailed as exc:
+        if exc.transient:
+            raise
+        return _finish(database_url, info.id, Status.failed, f"fetch failed: {exc.reason}")
+
+    try:
+        enriched = enrich(parse(submission))
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(database_url, info.id, Status.failed, reason)
-    except ValidationError as exc:
-        return _finish(database_url, info.id, Status.failed, f"invalid submission: {exc}")
     except ParseError as exc:
         return _finish(database_url, info.id, Status.failed, f"cannot parse: {exc}")
     except Exception as exc:  # a bug on one input must not loop: fail it, keep the payload
@@ -90,6 +105,42 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
     log.info("submission %s %s", info.id, "done" if written else "was already final")
     return Status.done
+
+
+def fetch_content(submission: Submission, settings: Settings) -> Submission:
+    """A `url` submission with the page fetched (safely: see fetch.py) as its content."""
+    policy = FetchPolicy(
+        max_bytes=settings.fetch_max_bytes,
+        deadline=settings.fetch_deadline_seconds,
+        allowed_networks=tuple(settings.fetch_allowed_networks),
+        allowed_ports=frozenset(settings.fetch_allowed_ports),
+    )
+    page = fetch_url(submission.url or "", policy)
+    if page.content_type == "text/plain":
+        content = {"text": page.body.decode(page.charset or "utf-8", errors="replace")}
+    else:
+        content = {"html": _decode_page(page.body, page.charset)}
+    return submission.model_copy(update={**content, "url": page.final_url})
+
+
+def _decode_page(body: bytes, charset: str | None) -> str:
+    # a header charset is trusted when the bytes agree with it; ISO-8859-1 is HTTP's default
+    # and decodes anything, so it proves nothing and the page itself is asked instead
+    if charset and charset not in ("iso-8859-1", "latin-1"):
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_html(body)
+
+
+def give_up(message: dict[str, Any], settings: Settings, reason: str) -> None:
+    """Retries of a transient fault are exhausted: record the submission as failed, with
+    the reason, so it can be replayed (best effort: the database may be what is down)."""
+    try:
+        _finish(settings.require_database_url(), uuid.UUID(message["id"]), Status.failed, reason)
+    except Exception:
+        log.exception("could not record that %s failed: %s", message.get("id"), reason)
 
 
 def _finish(database_url: str, submission_id: uuid.UUID, status: Status, reason: str) -> Status:

@@ -10,12 +10,13 @@ from celery import Task
 from newsflow.settings import get_settings
 from newsflow.taskqueue import PROCESS_SUBMISSION
 from worker.celery_app import app
-from worker.process import TransientError, backoff_seconds, is_transient, process
+from worker.process import TransientError, backoff_seconds, give_up, is_transient, process
 
 log = logging.getLogger("newsflow.worker")
 
 
-@app.task(name=PROCESS_SUBMISSION, bind=True)
+# max_retries=None: the cap is ours (transient_retry_max), checked before each retry
+@app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=None)
 def process_submission(self: Task, message: dict[str, Any]) -> str:
     settings = get_settings()
     delivery = f"{self.request.id}:{self.request.retries}"
@@ -25,6 +26,7 @@ def process_submission(self: Task, message: dict[str, Any]) -> str:
         if not is_transient(exc):
             raise
         if self.request.retries >= settings.transient_retry_max:
+            give_up(message, settings, f"gave up after {self.request.retries} retries: {exc}")
             raise
         countdown = backoff_seconds(self.request.retries, settings.transient_retry_backoff_max)
         log.warning("transient fault on %s, retry in %.1f s: %s", message.get("id"), countdown, exc)

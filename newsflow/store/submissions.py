@@ -112,3 +112,45 @@ def get_submission(connection: Connection, submission_id: uuid.UUID) -> dict[str
         {"id": submission_id},
     ).one_or_none()
     return dict(row._mapping) if row else None
+
+
+_LISTED = """
+    id, source, external_id, idempotency_key, received_at, status, attempts, error,
+    finished_at, payload
+"""
+
+
+def list_submissions(
+    connection: Connection, status: Status, limit: int, after: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """Submissions in one state, oldest first, continuing after ``after`` (keyset)."""
+    rows = connection.execute(
+        text(
+            f"""
+            SELECT {_LISTED} FROM newsflow.submissions
+            WHERE status = :status AND (CAST(:after AS uuid) IS NULL OR id > :after)
+            ORDER BY id LIMIT :limit
+            """
+        ),
+        {"status": status.value, "after": after, "limit": limit},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def reopen_for_replay(connection: Connection, submission_id: uuid.UUID) -> dict[str, Any] | None:
+    """Put a failed or dead submission back to processing, with a fresh delivery count.
+    Returns it, or None when it is not failed or dead. The caller enqueues before it
+    commits: a worker that lands the replay first waits on this row's lock."""
+    row = connection.execute(
+        text(
+            f"""
+            UPDATE newsflow.submissions
+            SET status = 'processing', deliveries = 0, last_message = NULL,
+                error = NULL, finished_at = NULL, updated_at = now()
+            WHERE id = :id AND status IN ('failed', 'dead')
+            RETURNING {_LISTED}
+            """
+        ),
+        {"id": submission_id},
+    ).one_or_none()
+    return dict(row._mapping) if row else None

@@ -77,3 +77,14 @@ article_blocks = Table(
     Column("start_offset", Integer, nullable=False),
     Column("end_offset", Integer, nullable=False),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),  # SHA-256 hex; never the key
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)

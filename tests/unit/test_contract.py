@@ -19,7 +19,7 @@ def test_minimal_text_submission() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b'{"source": "s"}', "one of `text` or `html` is required"),
+        (b'{"source": "s"}', "one of `text`, `html` or `url` is required"),
         (b'{"source": "s", "text": "a", "html": "b"}', "only one of `text` or `html`"),
         (b'{"source": "s", "text": "   "}', "`text` is empty"),
         (b'{"source": "", "text": "a"}', "at least 1 character"),

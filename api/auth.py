@@ -1,0 +1,336 @@
+"""API keys and per-key rate limits, as a FastAPI dependency: ``require_scope("submit")``.
+
+Where keys are checked: ``require_scope(scope)`` runs before the route. It answers 401
+(no key, a malformed, unknown or revoked one; with ``WWW-Authenticate: Bearer``), 403 (a
+valid key without the scope; ``admin`` implies every scope), 429 (over the rate limit,
+with ``Retry-After``) or 503 (the key cannot be checked right now, with ``Retry-After``),
+all as problem+json. Use it on a route (``dependencies=[Depends(require_scope("read"))]``)
+or on a whole router, with ``responses=AUTH_RESPONSES`` for the OpenAPI document.
+
+Intake needs only Redis, so checking a key does not need PostgreSQL:
+
+1. The API process keeps each answer (valid key -> its id and scopes, or unknown) for
+   ``NEWSFLOW_AUTH_CACHE_SECONDS`` (30 s). A revocation therefore takes effect in every
+   API process within that time (0 = checked on every request, immediately).
+2. Past that, the key's SHA-256 is looked up in the Redis mirror of active keys, which
+   ``newsflow keys create`` / ``revoke`` maintain (``newsflow/apikeys.py``). Redis is
+   already required to accept a submission, so a PostgreSQL outage does not stop intake,
+   even in an API process started during the outage.
+3. A miss in the mirror (a key created while Redis was unreachable, or a Redis that lost
+   its data: ``newsflow keys sync`` rebuilds it) is looked up in PostgreSQL, the source of
+   truth. The API never writes the mirror, so a check racing a revocation cannot bring the
+   revoked key back.
+4. When the lookup cannot be made (Redis and PostgreSQL both unreachable, or Redis has no
+   entry and PostgreSQL is down) the last answer for that key is used however old it is;
+   with none, the answer is 503 with ``Retry-After``, never 500.
+
+The mode comes from ``NEWSFLOW_AUTH``: ``auto`` (default) requires keys unless
+``NEWSFLOW_API_HOST`` is a loopback address; ``required`` always; ``off`` never, and the
+API refuses to start when bound to any other address. Running open is logged loudly;
+an open API ignores any Authorization header and treats every caller as ``admin``.
+
+Rate limits: a fixed one-minute window per key (or per client IP when the API runs open)
+in Redis, one atomic Lua call per request. If Redis is unreachable the limit is not
+enforced for that request (the submission itself then answers 503; reads do not need
+Redis), so a Redis fault never becomes a 500.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import redis
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.problems import PROBLEM_JSON, Problem, ProblemError
+from newsflow.apikeys import (
+    SCOPES,
+    Principal,
+    hash_key,
+    looks_like_key,
+    mirror_key,
+    record_last_used,
+)
+from newsflow.settings import Settings
+from newsflow.store import api_keys
+from newsflow.store.db import get_engine
+
+logger = logging.getLogger("newsflow.api.auth")
+
+REALM = 'Bearer realm="newsflow"'
+RETRY_AFTER = "5"
+WINDOW_MS = 60_000
+CACHE_MAX_ENTRIES = 10_000
+
+ANONYMOUS = Principal(
+    id="anonymous", name="anonymous (the API runs open)", scopes=frozenset(SCOPES)
+)
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    bearerFormat="nf_<id>_<secret>",
+    description="An API key from `newsflow keys create`: `Authorization: Bearer nf_…`.",
+)
+
+
+def _problem_response(description: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {}},
+        "headers": {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        },
+    }
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response(
+        "No API key, or an unknown or revoked one",
+        {"WWW-Authenticate": 'Bearer realm="newsflow" (error="invalid_token" for a bad key)'},
+    ),
+    403: _problem_response("The API key lacks the scope this endpoint needs", {}),
+    429: _problem_response(
+        "Over the rate limit", {"Retry-After": "Seconds until the window frees"}
+    ),
+    503: _problem_response(
+        "A dependency is unreachable", {"Retry-After": "Seconds to wait before retrying"}
+    ),
+}
+
+
+class AuthConfigError(RuntimeError):
+    """The settings would expose an open API: the API refuses to start."""
+
+
+class AuthUnavailable(Exception):
+    """The key could not be checked and nothing is cached for it."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def keys_required(settings: Settings) -> bool:
+    """Whether the API needs keys; raises AuthConfigError for ``off`` on a non-loopback
+    bind."""
+    loopback = is_loopback(settings.api_host)
+    if settings.auth == "required":
+        return True
+    if settings.auth == "off":
+        if not loopback:
+            raise AuthConfigError(
+                f"NEWSFLOW_AUTH=off but NEWSFLOW_API_HOST={settings.api_host} is not a loopback "
+                "address: refusing to serve an open API. Use NEWSFLOW_AUTH=auto or required "
+                "and create a key with `newsflow keys create`."
+            )
+        return False
+    return not loopback
+
+
+@dataclass(frozen=True)
+class _Entry:
+    principal: Principal | None
+    checked_at: float
+
+
+class KeyVerifier:
+    """Checks a key against the in-process cache, then the Redis mirror, then PostgreSQL
+    (see the module docstring)."""
+
+    def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
+        self.settings = settings
+        self.redis = redis_client
+        self.ttl = settings.auth_cache_seconds
+        self._cache: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, key: str) -> Principal | None:
+        """The key's principal, None for an unknown or revoked key; raises AuthUnavailable
+        when neither Redis nor PostgreSQL can answer and nothing is cached."""
+        if not looks_like_key(key):
+            return None
+        key_hash = hash_key(key)
+        now = time.monotonic()
+        entry = self._cache.get(key_hash)
+        if entry is not None and now - entry.checked_at < self.ttl:
+            return entry.principal
+        try:
+            principal = self._lookup(key_hash)
+        except AuthUnavailable:
+            if entry is None:
+                raise
+            logger.warning("cannot check API keys; using the last answer for this key")
+            return entry.principal
+        self._remember(key_hash, _Entry(principal, now))
+        if principal is not None:
+            try:
+                record_last_used(self.redis, self.settings, principal.id)
+            except redis.RedisError:
+                pass  # informational only
+        return principal
+
+    def _lookup(self, key_hash: str) -> Principal | None:
+        try:
+            raw = self.redis.get(mirror_key(self.settings, key_hash))
+        except redis.RedisError:
+            raw = None
+        if raw is not None:
+            return Principal.from_json(raw)
+        try:
+            database_url = self.settings.require_database_url()
+            with get_engine(database_url).connect() as connection:
+                return api_keys.find_active_key(connection, key_hash)
+        except (SQLAlchemyError, RuntimeError) as exc:
+            raise AuthUnavailable(str(exc)) from exc
+
+    def _remember(self, key_hash: str, entry: _Entry) -> None:
+        with self._lock:
+            self._cache.pop(key_hash, None)
+            while len(self._cache) >= CACHE_MAX_ENTRIES:
+                self._cache.pop(next(iter(self._cache)))  # the oldest
+            self._cache[key_hash] = entry
+
+
+# One atomic call: count this request in the current window, start the window's expiry on
+# its first request, and answer the count and the milliseconds left in the window.
+_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
+class RateLimiter:
+    """A fixed one-minute window per identity (``key:<id>`` or ``ip:<address>``)."""
+
+    def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
+        self.settings = settings
+        self.limit = settings.rate_limit_per_minute
+        self._script = redis_client.register_script(_WINDOW)
+        self._warned_at = -math.inf
+
+    def retry_after(self, identity: str) -> int | None:
+        """None if the request may go ahead, else the seconds until the window frees."""
+        if self.limit <= 0:
+            return None
+        key = f"{self.settings.redis_key_prefix}rate-limit:{identity}"
+        try:
+            count, ttl_ms = self._script(keys=[key], args=[WINDOW_MS])
+        except redis.RedisError as exc:
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                logger.warning("rate limits not enforced: Redis is unreachable (%s)", exc)
+            return None
+        if int(count) <= self.limit:
+            return None
+        return max(1, math.ceil(int(ttl_ms) / 1000))
+
+
+class AuthGate:
+    """What ``require_scope`` asks; one per app, at ``app.state.auth``."""
+
+    def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
+        self.required = keys_required(settings)
+        self.verifier = KeyVerifier(settings, redis_client)
+        self.limiter = RateLimiter(settings, redis_client)
+        if not self.required:
+            logger.warning(
+                "\n%s\nnewsflow API runs OPEN, WITHOUT API KEYS (NEWSFLOW_AUTH=%s, bound to "
+                "loopback %s): anyone on this machine can submit and read. Do not expose it; "
+                "set NEWSFLOW_AUTH=required to require keys.\n%s",
+                "!" * 78,
+                settings.auth,
+                settings.api_host,
+                "!" * 78,
+            )
+
+    def check(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None, scope: str
+    ) -> Principal:
+        if not self.required:
+            principal = ANONYMOUS
+            identity = f"ip:{request.client.host if request.client else 'unknown'}"
+        else:
+            principal = self._authenticate(credentials)
+            identity = f"key:{principal.id}"
+        if not principal.allows(scope):
+            raise ProblemError(
+                403,
+                "Forbidden",
+                f"API key {principal.id} lacks the `{scope}` scope",
+                {"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
+            )
+        retry_after = self.limiter.retry_after(identity)
+        if retry_after is not None:
+            raise ProblemError(
+                429,
+                "Too many requests",
+                f"over {self.limiter.limit} requests per minute; retry in {retry_after} s",
+                {"Retry-After": str(retry_after)},
+            )
+        request.state.principal = principal
+        return principal
+
+    def _authenticate(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise ProblemError(
+                401,
+                "Unauthorized",
+                "send an API key: Authorization: Bearer <key>",
+                {"WWW-Authenticate": REALM},
+            )
+        try:
+            principal = self.verifier.verify(credentials.credentials)
+        except AuthUnavailable as exc:
+            raise ProblemError(
+                503,
+                "Cannot check the API key",
+                "neither Redis nor PostgreSQL can confirm this key right now; retry later",
+                {"Retry-After": RETRY_AFTER},
+            ) from exc
+        if principal is None:
+            raise ProblemError(
+                401,
+                "Unauthorized",
+                "the API key is unknown or revoked",
+                {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+            )
+        return principal
+
+
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """A dependency that lets the request through only with a key holding ``scope`` (or
+    ``admin``), within its rate limit; it returns the caller's Principal."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; one of {SCOPES}")
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> Principal:
+        gate: AuthGate = request.app.state.auth
+        return gate.check(request, credentials, scope)
+
+    dependency.__name__ = f"require_scope_{scope}"
+    return dependency

