@@ -88,3 +88,15 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+article_images = Table(
+    "article_images",
+    metadata,
+    Column("article_id", Uuid, ForeignKey(articles.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("url", Text),
+    Column("caption", Text),
+    Column("credit", Text),
+    Column("people", ARRAY(Text), nullable=False),
+    Column("role", Text),
+)

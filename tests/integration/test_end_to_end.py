@@ -46,6 +46,14 @@ def test_seed_article_is_parsed_enriched_and_stored(
         "SELECT count(*) FROM newsflow.article_blocks WHERE article_id = %s AND kind = 'paragraph'",
         (accepted["id"],),
     )
+    caption, credit, people = sql_row(
+        database_url,
+        "SELECT caption, credit, people FROM newsflow.article_images WHERE article_id = %s",
+        (accepted["id"],),
+    )
+    assert caption == "Gabrielius Landsbergis, Minister of Foreign Affairs of Lithuania"
+    assert credit == "Getty Images"
+    assert people == ["Gabrielius Landsbergis"]
     assert payload["text"] == seed_text
     assert status == "done"
     assert paragraph_rows == len(paragraphs)

@@ -108,6 +108,18 @@ def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArti
         }
         for position, block in enumerate(document.blocks)
     ]
-    articles.upsert_article(connection, row, blocks)
+    images = [
+        {
+            "article_id": info.id,
+            "position": position,
+            "url": image.url,
+            "caption": image.caption,
+            "credit": image.credit,
+            "people": image.people,
+            "role": image.role,
+        }
+        for position, image in enumerate(document.images)
+    ]
+    articles.upsert_article(connection, row, blocks, images)
     submissions.finish(connection, info.id, Status.done)
     return True
