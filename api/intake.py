@@ -19,12 +19,13 @@ from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
-# Atomically: if any key is claimed already, answer its value; else claim all of them and
-# mark the new submission queued. KEYS = claim keys..., status key; ARGV = value, ttl.
+# Atomically: if any key is claimed already, answer {its index, its value}; else claim all
+# of them and mark the new submission queued. KEYS = claim keys..., status key;
+# ARGV = value, ttl.
 _CLAIM = """
 for i = 1, #KEYS - 1 do
   local existing = redis.call('GET', KEYS[i])
-  if existing then return existing end
+  if existing then return {i, existing} end
 end
 for i = 1, #KEYS - 1 do
   redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
@@ -90,8 +91,12 @@ class SubmissionIntake:
         value = f"{submission_id}|{body_hash}"
         existing = self._claim(keys=keys, args=[value, self.settings.idempotency_ttl_seconds])
         if existing:
-            original_id, _, original_hash = existing.decode().partition("|")
-            if idempotency_key and original_hash != body_hash:
+            index, stored = existing
+            original_id, _, original_hash = stored.decode().partition("|")
+            # only the Idempotency-Key promises "same key, same body"; a repeated
+            # (source, external_id) simply answers the original
+            key_was_idempotency_key = idempotency_key is not None and index == 1
+            if key_was_idempotency_key and original_hash != body_hash:
                 raise IdempotencyMismatch(original_id)
             return Intake(uuid.UUID(original_id), duplicate=True)
 

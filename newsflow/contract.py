@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -59,18 +58,57 @@ def _clean(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# "has content": a character that is neither whitespace (in Python's or JSON Schema's sense)
+# nor NUL; the same class in the validator and in the published schema, so they agree
+_CONTENT_CHAR = r"[^\s\u0000\u001c-\u001f\u0085\ufeff]"
+_HAS_CONTENT = re.compile(_CONTENT_CHAR)
+_URL_PATTERN = (
+    r"^https?://[^\s/?#@:\[\]\\\u0000-\u001f\u007f-\u009f\ufeff]+(:[0-9]{1,5})?"
+    r"([/?#][^\s\u001c-\u001f\u0085\ufeff]*)?$"
+)
+
+
+_URL = re.compile(_URL_PATTERN)
+
+
 class Submission(BaseModel):
     """``POST /v1/articles``: one article as a client sends it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        # what the validators below enforce, said in the published JSON Schema too
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("text", "html", "url")
+            ],
+            "not": {
+                "required": ["text", "html"],
+                "properties": {"text": {"type": "string"}, "html": {"type": "string"}},
+            },
+        },
+    )
 
     source: str = Field(min_length=1, max_length=200, description="Who sends it (feed, crawler).")
-    text: str | None = Field(default=None, description="Plain text as scraped from a page.")
-    html: str | None = Field(default=None, description="The page's raw HTML.")
+    # patterns are published in the schema; the validators below enforce them with
+    # messages that say what is wrong
+    text: str | None = Field(
+        default=None,
+        json_schema_extra={"pattern": _CONTENT_CHAR},
+        description="Plain text as scraped from a page.",
+    )
+    html: str | None = Field(
+        default=None, json_schema_extra={"pattern": _CONTENT_CHAR}, description="The page's HTML."
+    )
     external_id: str | None = Field(
         default=None, min_length=1, max_length=500, description="The sender's id for it."
     )
-    url: str | None = Field(default=None, description="Where the article was published.")
+    url: str | None = Field(
+        default=None,
+        json_schema_extra={"pattern": _URL_PATTERN, "maxLength": MAX_URL_LENGTH},
+        description="Where the article was published; alone, the worker fetches it.",
+    )
     title: str | None = Field(default=None, max_length=2000)
     published_at: datetime | None = None
     language: str | None = Field(
@@ -94,7 +132,7 @@ class Submission(BaseModel):
                 raise ValueError("one of `text`, `html` or `url` is required")
             return self  # the worker fetches the page
         content = self.text if self.text is not None else self.html
-        if not (content or "").strip():
+        if not _HAS_CONTENT.search(content or ""):
             raise ValueError(f"`{given[0]}` is empty")
         return self
 
@@ -105,11 +143,13 @@ class Submission(BaseModel):
             return value
         if len(value) > MAX_URL_LENGTH:
             raise ValueError(f"longer than {MAX_URL_LENGTH} characters")
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest:
             raise ValueError("must be an absolute http(s) URL")
-        if parts.username or parts.password:
+        if "@" in re.split(r"[/?#]", rest, maxsplit=1)[0]:  # in the authority part
             raise ValueError("must not carry user credentials")
+        if not _URL.fullmatch(value):
+            raise ValueError("must be an absolute http(s) URL with a valid host")
         return value
 
     @field_validator("published_at")

@@ -206,3 +206,19 @@ def test_redis_down_gives_503_with_retry_after_never_500(settings: Settings) -> 
     assert response.headers["content-type"] == "application/problem+json"
     assert ready.status_code == 503
     assert ready.json()["checks"]["redis"].startswith("error")
+
+
+def test_known_external_id_under_a_new_idempotency_key_answers_the_original(
+    client: TestClient,
+) -> None:
+    """Found by the generated-requests test: a fresh Idempotency-Key must not turn a
+    repeated (source, external_id) into an 'Idempotency-Key reused' error."""
+    body = {"source": "feed-x", "external_id": uuid.uuid4().hex, "text": ARTICLE}
+    first = client.post("/v1/articles", json=body)
+    updated = client.post(
+        "/v1/articles",
+        json={**body, "text": ARTICLE + " Updated."},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert updated.status_code == 200
+    assert updated.json()["id"] == first.json()["id"]
