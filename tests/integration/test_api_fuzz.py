@@ -10,6 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import CheckFunction
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from newsflow.settings import Settings
 from newsflow.store.api_keys import create_api_key
@@ -46,8 +48,12 @@ def test_generated_requests_never_get_5xx_and_match_the_schema(settings: Setting
             for name in list(case.headers or {}):
                 if name.lower() == "idempotency-key":
                     case.headers[name] = f"{case.headers[name]}-{uuid.uuid4().hex}"[:255]
-            # schema conformance, no server errors, and invalid keys refused
-            response = case.call_and_validate(headers=headers)
+            # schema conformance, no server errors, and invalid keys refused; a JSON Schema
+            # cannot describe a valid RSS document, so for feeds a 422 is no false refusal
+            excluded: list[CheckFunction] = (
+                [positive_data_acceptance] if case.operation.path == "/v1/feeds" else []
+            )
+            response = case.call_and_validate(headers=headers, excluded_checks=excluded)
             sent[case.operation.label] += 1
             assert response.status_code < 500
 
