@@ -6,16 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
+import redis.asyncio
 from fastapi import FastAPI
 
 from api import problems
 from api.auth import AuthGate
+from api.feeds import router as feeds_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
 from api.routes import router
 from api.submissions import router as submissions_router
 from newsflow.settings import Settings, get_settings
-from newsflow.taskqueue import make_celery
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,13 +27,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         socket_timeout=5,
         health_check_interval=10,
     )
-    celery = make_celery(settings)
+    async_redis = redis.asyncio.Redis.from_url(
+        settings.require_redis_url(), socket_connect_timeout=2, socket_timeout=5
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         redis_client.close()
-        celery.close()
+        await async_redis.aclose()
 
     app = FastAPI(
         title="newsflow",
@@ -41,10 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.intake = SubmissionIntake(settings, redis_client, celery)
+    app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client)
     problems.install(app)
     app.include_router(router)
     app.include_router(submissions_router)
+    app.include_router(feeds_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

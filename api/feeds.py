@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import orjson
 import redis
 from fastapi import APIRouter, Depends, Query, Request
-from kombu.exceptions import OperationalError as BrokerError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -70,7 +69,7 @@ async def submit_feed(
     intake: SubmissionIntake = request.app.state.intake
     try:
         results = await run_in_threadpool(_accept_all, intake, items)
-    except (redis.RedisError, BrokerError) as exc:
+    except redis.RedisError as exc:
         # items accepted before the outage answer as duplicates when the feed is sent again
         raise ProblemError(
             503, "Queue unavailable", "retry the whole feed later", {"Retry-After": "5"}

@@ -1,7 +1,9 @@
-"""Accepting a submission: the idempotency claim and the enqueue, both on Redis.
+"""Accepting a submission: the idempotency claim and the enqueue, in ONE atomic Redis
+script (one round trip).
 
-PostgreSQL is not on this path: a 202 means the task message is in Redis (with AOF
-`appendfsync always` in production), and the worker lands it in PostgreSQL first."""
+PostgreSQL is not on this path: a 202 means the task message is in Redis together with
+its claims (with AOF `appendfsync always` in production), and the worker lands it in
+PostgreSQL first. The message is Celery's own format (see newsflow/taskmessage.py)."""
 
 from __future__ import annotations
 
@@ -12,35 +14,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from celery import Celery
+import redis.asyncio
 
 from newsflow.contract import Submission
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
+from newsflow.taskmessage import task_message
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
-# Atomically: if any key is claimed already, answer {its index, its value}; else claim all
-# of them and mark the new submission queued. KEYS = claim keys..., status key;
-# ARGV = value, ttl.
-_CLAIM = """
-for i = 1, #KEYS - 1 do
+# If any claim key is taken, answer {its index, its value} and change nothing; else take
+# them all, mark the submission queued and push its task message, all or nothing.
+# KEYS = claim keys..., status key, queue key; ARGV = claim value, ttl, message.
+_ACCEPT = """
+local claims = #KEYS - 2
+for i = 1, claims do
   local existing = redis.call('GET', KEYS[i])
   if existing then return {i, existing} end
 end
-for i = 1, #KEYS - 1 do
+for i = 1, claims do
   redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
 end
-redis.call('SET', KEYS[#KEYS], 'queued', 'EX', ARGV[2])
+redis.call('SET', KEYS[claims + 1], 'queued', 'EX', ARGV[2])
+redis.call('LPUSH', KEYS[claims + 2], ARGV[3])
 return false
-"""
-
-# Undo a claim whose enqueue failed, but only keys still holding our value.
-_RELEASE = """
-for i = 1, #KEYS - 1 do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
-end
-redis.call('DEL', KEYS[#KEYS])
-return true
 """
 
 
@@ -58,6 +54,11 @@ def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
     return f"{settings.redis_key_prefix}submission:{submission_id}"
 
 
+def queue_key(settings: Settings) -> str:
+    # kombu's Redis transport prefixes every key with global_keyprefix
+    return f"{settings.redis_key_prefix}{settings.queue}"
+
+
 def _claim_keys(
     settings: Settings, submission: Submission, idempotency_key: str | None
 ) -> list[str]:
@@ -73,58 +74,82 @@ def _claim_keys(
     return keys
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    submission_id: uuid.UUID
+    keys: list[str]
+    args: list[Any]
+    body_hash: str
+    idempotency_key: str | None
+
+
 class SubmissionIntake:
-    def __init__(self, settings: Settings, redis_client: redis.Redis, celery: Celery) -> None:
+    """Redis-side intake. ``accept_async`` serves the API's hot path; ``accept`` and
+    ``enqueue`` (sync) serve feeds and replays, which run in worker threads."""
+
+    def __init__(
+        self, settings: Settings, redis_client: redis.Redis, async_redis: redis.asyncio.Redis
+    ) -> None:
         self.settings = settings
         self.redis = redis_client
-        self.celery = celery
-        self._claim = redis_client.register_script(_CLAIM)
-        self._release = redis_client.register_script(_RELEASE)
+        self.async_redis = async_redis
+        self._accept = redis_client.register_script(_ACCEPT)
+        self._accept_async = async_redis.register_script(_ACCEPT)
 
-    def accept(self, submission: Submission, body: bytes, idempotency_key: str | None) -> Intake:
-        """Claim the idempotency keys, then enqueue. Raises redis/kombu errors when Redis
-        is unreachable: the caller answers 503 and nothing was accepted."""
+    def _prepare(
+        self, submission: Submission, body: bytes, idempotency_key: str | None
+    ) -> _Prepared:
         submission_id = new_submission_id()
         body_hash = hashlib.sha256(body).hexdigest()[:32]
-        claim_keys = _claim_keys(self.settings, submission, idempotency_key)
-        keys = [*claim_keys, status_key(self.settings, submission_id)]
-        value = f"{submission_id}|{body_hash}"
-        existing = self._claim(keys=keys, args=[value, self.settings.idempotency_ttl_seconds])
-        if existing:
-            index, stored = existing
-            original_id, _, original_hash = stored.decode().partition("|")
-            # only the Idempotency-Key promises "same key, same body"; a repeated
-            # (source, external_id) simply answers the original
-            key_was_idempotency_key = idempotency_key is not None and index == 1
-            if key_was_idempotency_key and original_hash != body_hash:
-                raise IdempotencyMismatch(original_id)
-            return Intake(uuid.UUID(original_id), duplicate=True)
-
         message = {
             "id": str(submission_id),
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": idempotency_key,
             "submission": submission.model_dump(mode="json", exclude_unset=True),
         }
-        try:
-            self.enqueue(message, task_id=str(submission_id))
-        except Exception:
-            try:
-                self._release(keys=keys, args=[value])
-            except redis.RedisError:
-                pass  # Redis is gone: the claim keys went with it, or expire
-            raise
-        return Intake(submission_id, duplicate=False)
+        keys = [
+            *_claim_keys(self.settings, submission, idempotency_key),
+            status_key(self.settings, submission_id),
+            queue_key(self.settings),
+        ]
+        args = [
+            f"{submission_id}|{body_hash}",
+            self.settings.idempotency_ttl_seconds,
+            task_message(PROCESS_SUBMISSION, str(submission_id), [message], self.settings.queue),
+        ]
+        return _Prepared(submission_id, keys, args, body_hash, idempotency_key)
+
+    @staticmethod
+    def _outcome(prepared: _Prepared, existing: Any) -> Intake:
+        if not existing:
+            return Intake(prepared.submission_id, duplicate=False)
+        index, stored = existing
+        original_id, _, original_hash = stored.decode().partition("|")
+        # only the Idempotency-Key promises "same key, same body"; a repeated
+        # (source, external_id) simply answers the original
+        if prepared.idempotency_key is not None and index == 1:
+            if original_hash != prepared.body_hash:
+                raise IdempotencyMismatch(original_id)
+        return Intake(uuid.UUID(original_id), duplicate=True)
+
+    async def accept_async(
+        self, submission: Submission, body: bytes, idempotency_key: str | None
+    ) -> Intake:
+        """Claim and enqueue. Raises redis errors when Redis is unreachable: the caller
+        answers 503, and nothing was accepted."""
+        prepared = self._prepare(submission, body, idempotency_key)
+        existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
+        return self._outcome(prepared, existing)
+
+    def accept(self, submission: Submission, body: bytes, idempotency_key: str | None) -> Intake:
+        prepared = self._prepare(submission, body, idempotency_key)
+        return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
 
     def enqueue(self, message: dict[str, Any], task_id: str) -> None:
-        """Put one processing task on the queue, by its stable name."""
-        self.celery.send_task(
-            PROCESS_SUBMISSION,
-            args=[message],
-            task_id=task_id,
-            queue=self.settings.queue,
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
+        """Put one processing task on the queue (a replay), by its stable name."""
+        self.redis.lpush(
+            queue_key(self.settings),
+            task_message(PROCESS_SUBMISSION, task_id, [message], self.settings.queue),
         )
 
     def is_queued(self, submission_id: uuid.UUID) -> bool:

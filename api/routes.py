@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import redis
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from kombu.exceptions import OperationalError as BrokerError
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -74,14 +73,14 @@ async def submit_article(
     submission = Submission.from_json(body)  # ValidationError -> 422 problem
     intake = _intake(request)
     try:
-        result = await run_in_threadpool(intake.accept, submission, body, idempotency_key)
+        result = await intake.accept_async(submission, body, idempotency_key)
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,
             "Idempotency-Key reused",
             f"Idempotency-Key was first used for submission {exc} with a different body",
         ) from exc
-    except (redis.RedisError, BrokerError, OSError) as exc:
+    except (redis.RedisError, OSError) as exc:
         raise ProblemError(
             503,
             "Queue unavailable",

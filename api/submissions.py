@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 import redis
 from fastapi import APIRouter, Depends, Query, Request
-from kombu.exceptions import OperationalError as BrokerError
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -129,7 +128,7 @@ def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionR
             }
             # enqueued inside the transaction: if Redis refuses, the state rolls back
             intake.enqueue(message, task_id=str(uuid.uuid4()))
-    except (redis.RedisError, BrokerError) as exc:
+    except redis.RedisError as exc:
         raise ProblemError(
             503, "Queue unavailable", "nothing was replayed; retry later", RETRY_AFTER
         ) from exc
