@@ -38,9 +38,10 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 
-## Extraction quality on ../shared/eval, side by side with plain trafilatura.
+## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install
 	$(BIN)/python bench/eval.py --json bench/results/eval.json
+	$(BIN)/python bench/eval_ner.py --json bench/results/eval_ner.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from api import problems
 from api.auth import AuthGate
+from api.consumers import router as consumers_router
+from api.entities import router as entities_router
 from api.feeds import router as feeds_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
@@ -50,5 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(submissions_router)
     app.include_router(feeds_router)
+    app.include_router(consumers_router)
+    app.include_router(entities_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -19,7 +19,7 @@ import redis.asyncio
 from newsflow.contract import Submission
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
-from newsflow.taskmessage import task_message
+from newsflow.taskmessage import enqueue_submission, queue_key, task_message
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
 # If any claim key is taken, answer {its index, its value} and change nothing; else take
@@ -52,11 +52,6 @@ class Intake:
 
 def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
     return f"{settings.redis_key_prefix}submission:{submission_id}"
-
-
-def queue_key(settings: Settings) -> str:
-    # kombu's Redis transport prefixes every key with global_keyprefix
-    return f"{settings.redis_key_prefix}{settings.queue}"
 
 
 def _claim_keys(
@@ -146,11 +141,8 @@ class SubmissionIntake:
         return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
 
     def enqueue(self, message: dict[str, Any], task_id: str) -> None:
-        """Put one processing task on the queue (a replay), by its stable name."""
-        self.redis.lpush(
-            queue_key(self.settings),
-            task_message(PROCESS_SUBMISSION, task_id, [message], self.settings.queue),
-        )
+        """Put one processing task on the queue (a replay)."""
+        enqueue_submission(self.redis, self.settings, message, task_id)
 
     def is_queued(self, submission_id: uuid.UUID) -> bool:
         return bool(self.redis.exists(status_key(self.settings, submission_id)))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import redis
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from api.intake import IdempotencyMismatch, SubmissionIntake
 from api.problems import Problem, ProblemError
 from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission
 from newsflow.settings import Settings
-from newsflow.store import articles, submissions
+from newsflow.store import articles, related, submissions
 from newsflow.store.db import get_engine
 
 router = APIRouter()
@@ -163,6 +163,54 @@ def get_article(request: Request, article_id: uuid.UUID) -> ArticleDocument:
         error=row["error"],
         attempts=row["attempts"],
     )
+
+
+class RelatedArticle(BaseModel):
+    id: uuid.UUID
+    title: str | None
+    language: str | None
+    source: str
+
+
+class Duplicate(RelatedArticle):
+    kind: Literal["exact", "near"]
+    distance: int = Field(description="SimHash bits that differ (0 for an exact duplicate).")
+
+
+class Translation(RelatedArticle):
+    shared_entities: int
+    shared_amounts: int
+    overlap: float = Field(description="Shared entities / entities of the smaller article.")
+
+
+class Related(BaseModel):
+    duplicates: list[Duplicate]
+    translations: list[Translation]
+
+
+@router.get(
+    "/v1/articles/{article_id}/related",
+    response_model=Related,
+    responses={**_PROBLEMS, **AUTH_RESPONSES},
+    dependencies=[Depends(require_scope("read"))],
+    summary="Duplicates (exact and near) and translations of an article",
+)
+def get_related(request: Request, article_id: uuid.UUID) -> Related:
+    try:
+        with get_engine(_settings(request).require_database_url()).connect() as connection:
+            if articles.get_article_document(connection, article_id) is None:
+                raise ProblemError(404, "Not found", f"no processed article {article_id}")
+            return Related(
+                duplicates=[
+                    Duplicate(**row) for row in related.find_duplicates(connection, article_id)
+                ],
+                translations=[
+                    Translation(**{**row, "overlap": float(row["overlap"])})
+                    for row in related.find_translations(connection, article_id)
+                ],
+            )
+    except SQLAlchemyError as exc:
+        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
 
 
 @router.get("/healthz", summary="The process is up")

@@ -109,7 +109,7 @@ def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionR
     intake: SubmissionIntake = request.app.state.intake
     try:
         with get_engine(_settings(request).require_database_url()).begin() as connection:
-            row = submissions.reopen_for_replay(connection, submission_id)
+            row = submissions.reopen(connection, submission_id)
             if row is None:
                 current = submissions.get_submission(connection, submission_id)
                 if current is None:
@@ -120,17 +120,39 @@ def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionR
                     f"submission {submission_id} is {current['status']}; "
                     "only failed or dead submissions can be replayed",
                 )
-            message = {
-                "id": str(submission_id),
-                "received_at": row["received_at"].isoformat(),
-                "idempotency_key": row["idempotency_key"],
-                "submission": row["payload"],
-            }
             # enqueued inside the transaction: if Redis refuses, the state rolls back
-            intake.enqueue(message, task_id=str(uuid.uuid4()))
+            intake.enqueue(submissions.reprocess_message(row), task_id=str(uuid.uuid4()))
     except redis.RedisError as exc:
         raise ProblemError(
             503, "Queue unavailable", "nothing was replayed; retry later", RETRY_AFTER
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+    return _record(row)
+
+
+@router.post(
+    "/{submission_id}/reprocess",
+    status_code=202,
+    response_model=SubmissionRecord,
+    responses=_PROBLEMS,
+    summary="Process a stored submission again (after an enricher changed)",
+)
+def reprocess_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
+    intake: SubmissionIntake = request.app.state.intake
+    try:
+        with get_engine(_settings(request).require_database_url()).begin() as connection:
+            row = submissions.reopen(connection, submission_id, ("done", "failed", "dead"))
+            if row is None:
+                if submissions.get_submission(connection, submission_id) is None:
+                    raise ProblemError(404, "Not found", f"no submission {submission_id}")
+                raise ProblemError(
+                    409, "In progress", f"submission {submission_id} is being processed"
+                )
+            intake.enqueue(submissions.reprocess_message(row), task_id=str(uuid.uuid4()))
+    except redis.RedisError as exc:
+        raise ProblemError(
+            503, "Queue unavailable", "nothing was reprocessed; retry later", RETRY_AFTER
         ) from exc
     except SQLAlchemyError as exc:
         raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc

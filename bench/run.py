@@ -47,22 +47,48 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+SEEDS_BY_LANGUAGE = {
+    "en": SEED_TEXT,
+    "uk": (ROOT / "tests" / "fixtures" / "enrich" / "seed_uk.txt").read_text(),
+    "ru": (ROOT / "tests" / "fixtures" / "enrich" / "seed_ru.txt").read_text(),
+}
+
+
 def stage_costs() -> dict[str, float]:
-    """Median milliseconds of parse and enrich on the seed, in this process."""
+    """Median milliseconds of parse and of enrich (every enricher) on the seed in each
+    language, in this process, models loaded."""
     from worker.pipeline.enrich import enrich
+    from worker.pipeline.entities import load_models
     from worker.pipeline.parse import parse
 
-    submission = Submission(source="bench", text=SEED_TEXT)
-    enrich(parse(submission))  # warm
-    parse_ms, enrich_ms = [], []
-    for _ in range(200):
-        start = time.perf_counter()
-        parsed = parse(submission)
-        middle = time.perf_counter()
-        enrich(parsed)
-        parse_ms.append((middle - start) * 1000)
-        enrich_ms.append((time.perf_counter() - middle) * 1000)
-    return {"parse_ms": median_of(parse_ms), "enrich_ms": median_of(enrich_ms)}
+    load_models()
+    costs: dict[str, float] = {}
+    for language, text in SEEDS_BY_LANGUAGE.items():
+        submission = Submission(source="bench", text=text)
+        enrich(parse(submission))  # warm
+        parse_ms, enrich_ms = [], []
+        for _ in range(30):
+            start = time.perf_counter()
+            parsed = parse(submission)
+            middle = time.perf_counter()
+            enrich(parsed)
+            parse_ms.append((middle - start) * 1000)
+            enrich_ms.append((time.perf_counter() - middle) * 1000)
+        costs[f"parse_ms_{language}"] = median_of(parse_ms)
+        costs[f"enrich_ms_{language}"] = median_of(enrich_ms)
+    return costs
+
+
+def resident_mb(processes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """Resident memory of the largest worker process and of the API process."""
+    import psutil
+
+    worker, api = (psutil.Process(p.pid) for p in processes)
+    worker_processes = [worker, *worker.children(recursive=True)]
+    return {
+        "worker_max_rss_mb": max(p.memory_info().rss for p in worker_processes) / 2**20,
+        "api_rss_mb": api.memory_info().rss / 2**20,
+    }
 
 
 def seed_body(tag: str) -> dict[str, Any]:
@@ -166,6 +192,7 @@ def main() -> None:
             NEWSFLOW_WORKER_CONCURRENCY="2",
         )
         log = open(Path(tmp) / "services.log", "wb")  # noqa: SIM115
+        processes = []
         for command in (["worker"], ["api"]):
             process = subprocess.Popen(
                 [sys.executable, "-m", "newsflow.cli", *command],
@@ -174,6 +201,7 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
             )
             stack.callback(_stop, process)
+            processes.append(process)
         base_url = f"http://127.0.0.1:{port}"
         _wait_ready(base_url, Path(tmp) / "services.log")
 
@@ -185,17 +213,26 @@ def main() -> None:
         for label, function in measure:
             runs = [function() for _ in range(RUNS)]
             results[label] = {key: median_of([r[key] for r in runs]) for key in runs[0]}
+        results["memory"] = resident_mb(processes)
 
     stages = results["stages"]
-    per_article_ms = stages["parse_ms"] + stages["enrich_ms"]
+    per_article_ms = stages["parse_ms_en"] + stages["enrich_ms_en"]
     rows = [
-        ("parse, seed (ms, in-process)", stages["parse_ms"]),
-        ("enrich, seed (ms, in-process)", stages["enrich_ms"]),
+        *(
+            (f"parse, seed {lang} (ms, in-process)", stages[f"parse_ms_{lang}"])
+            for lang in SEEDS_BY_LANGUAGE
+        ),
+        *(
+            (f"enrich, seed {lang} (ms, in-process)", stages[f"enrich_ms_{lang}"])
+            for lang in SEEDS_BY_LANGUAGE
+        ),
         ("submit-to-done p50, light load (ms)", results["light_load"]["p50_ms"]),
         ("submit-to-done p99, light load (ms)", results["light_load"]["p99_ms"]),
         ("API intake, concurrency 16 (articles/s)", results["saturation"]["intake_per_s"]),
         ("end to end, 2 worker processes (articles/s)", results["saturation"]["end_to_end_per_s"]),
-        ("stage-bound ceiling, 2 processes (articles/s)", 2000 / per_article_ms),
+        ("stage-bound ceiling, 2 processes, en (articles/s)", 2000 / per_article_ms),
+        ("worker process peak resident (MB)", results["memory"]["worker_max_rss_mb"]),
+        ("API process resident (MB)", results["memory"]["api_rss_mb"]),
     ]
     print(
         f"newsflow bench — {results['date']} — {results['machine']['cores']} cores, "

@@ -13,7 +13,9 @@ from types import FrameType
 import click
 import httpx
 
+from newsflow.client_cli import COMMANDS as CLIENT_COMMANDS
 from newsflow.keys_cli import keys
+from newsflow.reprocess_cli import reprocess
 from newsflow.settings import get_settings
 from newsflow.submissions_cli import submissions
 
@@ -55,6 +57,10 @@ def api(workers: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(concurrency: int | None, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker on the submissions queue (extra arguments go to Celery)."""
+    # one thread per process for the NLP models: worker processes already use every core,
+    # and oversubscribed BLAS threads made natasha ten times slower under load
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     from worker.celery_app import app
 
     settings = get_settings()
@@ -162,6 +168,9 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
 
 main.add_command(keys)
 main.add_command(submissions)
+main.add_command(reprocess)
+for _command in CLIENT_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

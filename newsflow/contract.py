@@ -3,6 +3,7 @@ consumers get back. Versioned by ``SCHEMA_VERSION``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,6 +46,15 @@ def clean_text(value: str) -> str:
     if _SURROGATE.search(value):
         value = _SURROGATE.sub("\ufffd", value)
     return value
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON, fast. orjson stops at 64-bit integers, which JSON (and jsonb) do not: such a
+    payload goes through the standard library instead of failing."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _clean(value: Any, depth: int = 0) -> Any:
@@ -216,6 +227,59 @@ class Image(BaseModel):
     role: str | None = Field(default=None, description="Their role, as the caption gives it.")
 
 
+class EntityMention(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class EntityRecord(BaseModel):
+    key: str = Field(description="Stable across languages: `country:LT`, `per:…`, `org:…`.")
+    type: str = Field(description="PER, ORG, LOC, or a further type the model gives.")
+    canonical: str = Field(
+        description="The name in the nominative, as this article's language has it."
+    )
+    country_code: str | None = Field(default=None, description="ISO 3166-1 alpha-2.")
+    mentions: list[EntityMention] = Field(default_factory=list)
+
+
+class QuoteRecord(BaseModel):
+    text: str
+    start: int
+    end: int
+    speaker: str | None = None
+    speaker_role: str | None = None
+
+
+class CitedSourceRecord(BaseModel):
+    name: str = Field(description='The outlet cited ("reports TVP World"), not the publisher.')
+    cue: str
+    start: int
+    end: int
+
+
+class AmountRecord(BaseModel):
+    value: float
+    unit: str | None = Field(default=None, description="percent, USD, EUR, UAH, RUB, GBP.")
+    of: str | None = Field(default=None, description="What it counts: GDP, soldiers, …")
+    text: str
+    start: int
+    end: int
+
+
+class DateMentionRecord(BaseModel):
+    text: str
+    start: int
+    end: int
+    date: dt.date | None = Field(default=None, description="Resolved against published_at.")
+    resolved: bool
+
+
+class KeywordRecord(BaseModel):
+    text: str
+    score: float = Field(description="YAKE score: lower is more relevant.")
+
+
 class EnricherRun(BaseModel):
     name: str
     version: str
@@ -264,6 +328,13 @@ class ArticleDocument(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="What the parser repaired or guessed around."
     )
+    entities: list[EntityRecord] = Field(default_factory=list)
+    quotes: list[QuoteRecord] = Field(default_factory=list)
+    cited_sources: list[CitedSourceRecord] = Field(default_factory=list)
+    amounts: list[AmountRecord] = Field(default_factory=list)
+    dates_mentioned: list[DateMentionRecord] = Field(default_factory=list)
+    keywords: list[KeywordRecord] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
     enrichers: list[EnricherRun] = Field(default_factory=list)
 
     @property

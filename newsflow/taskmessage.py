@@ -13,13 +13,18 @@ import uuid
 from typing import Any
 
 import orjson
+import redis
+
+from newsflow.contract import json_bytes
+from newsflow.settings import Settings
+from newsflow.taskqueue import PROCESS_SUBMISSION
 
 _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
 def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> bytes:
-    body = orjson.dumps([args, {}, _EMBED])
+    body = json_bytes([args, {}, _EMBED])
     headers: dict[str, Any] = {
         "lang": "py",
         "task": task_name,
@@ -57,3 +62,17 @@ def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> b
         },
     }
     return orjson.dumps(envelope)
+
+
+def queue_key(settings: Settings) -> str:
+    # kombu's Redis transport prefixes every key with global_keyprefix
+    return f"{settings.redis_key_prefix}{settings.queue}"
+
+
+def enqueue_submission(
+    client: redis.Redis, settings: Settings, message: dict[str, Any], task_id: str
+) -> None:
+    """Push one processing task (a replay or a reprocess) onto the submissions queue."""
+    client.lpush(
+        queue_key(settings), task_message(PROCESS_SUBMISSION, task_id, [message], settings.queue)
+    )

@@ -9,12 +9,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from newsflow.contract import FINAL_STATUSES, Status, Submission
+from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
@@ -57,7 +56,7 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
             external_id=info.external_id,
             idempotency_key=message.get("idempotency_key"),
             kind=next((k for k in ("text", "html") if k in message["submission"]), "url"),
-            payload_json=orjson.dumps(message["submission"]).decode(),
+            payload_json=json_bytes(message["submission"]).decode(),
             received_at=info.received_at,
             message=delivery,
         )

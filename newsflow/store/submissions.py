@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -137,20 +138,60 @@ def list_submissions(
     return [dict(row._mapping) for row in rows]
 
 
-def reopen_for_replay(connection: Connection, submission_id: uuid.UUID) -> dict[str, Any] | None:
-    """Put a failed or dead submission back to processing, with a fresh delivery count.
-    Returns it, or None when it is not failed or dead. The caller enqueues before it
-    commits: a worker that lands the replay first waits on this row's lock."""
+def reopen(
+    connection: Connection,
+    submission_id: uuid.UUID,
+    from_statuses: tuple[str, ...] = ("failed", "dead"),
+) -> dict[str, Any] | None:
+    """Put a final submission back to processing, with a fresh delivery count, for a
+    replay (failed, dead) or a reprocess (done too). Returns it, or None when it is not in
+    one of ``from_statuses``. The caller enqueues before it commits: a worker that lands
+    the task first waits on this row's lock."""
     row = connection.execute(
         text(
             f"""
             UPDATE newsflow.submissions
             SET status = 'processing', deliveries = 0, last_message = NULL,
                 error = NULL, finished_at = NULL, updated_at = now()
-            WHERE id = :id AND status IN ('failed', 'dead')
+            WHERE id = :id AND status = ANY(:statuses)
             RETURNING {_LISTED}
             """
         ),
-        {"id": submission_id},
+        {"id": submission_id, "statuses": list(from_statuses)},
     ).one_or_none()
     return dict(row._mapping) if row else None
+
+
+def reprocess_message(row: dict[str, Any]) -> dict[str, Any]:
+    """The task message that processes a stored submission again, from its raw payload."""
+    return {
+        "id": str(row["id"]),
+        "received_at": row["received_at"].isoformat(),
+        "idempotency_key": row["idempotency_key"],
+        "submission": row["payload"],
+    }
+
+
+def stale_article_ids(
+    connection: Connection, current: dict[str, str], always: list[str], limit: int
+) -> list[uuid.UUID]:
+    """Done articles enriched by another version of one of the ``current`` enrichers
+    (name -> version), or missing one that every article gets (``always``)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT a.id FROM newsflow.articles a
+            JOIN newsflow.submissions s ON s.id = a.id AND s.status = 'done'
+            WHERE EXISTS (
+                    SELECT 1 FROM jsonb_array_elements(a.document -> 'enrichers') AS e
+                    WHERE CAST(:current AS jsonb) ->> (e ->> 'name') <> e ->> 'version')
+               OR NOT (
+                    SELECT coalesce(array_agg(e ->> 'name'), '{}')
+                    FROM jsonb_array_elements(a.document -> 'enrichers') AS e
+                  ) @> CAST(:always AS text[])
+            ORDER BY a.id LIMIT :limit
+            """
+        ),
+        {"current": orjson.dumps(current).decode(), "always": always, "limit": limit},
+    )
+    return [row.id for row in rows]

@@ -2,6 +2,7 @@
 for queries. Everything lives in the ``newsflow`` schema."""
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -58,6 +59,7 @@ articles = Table(
     Column("site", Text),
     Column("word_count", Integer, nullable=False),
     Column("content_hash", Text, nullable=False),
+    Column("simhash", BigInteger),
     Column("document", JSONB, nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )

@@ -26,7 +26,7 @@ def test_redis_sigkill_after_1000_accepted_loses_none(stack: FaultStack) -> None
     _restart_redis(stack)
     stack.start_worker()
 
-    stack.wait_until("all 1000 done", lambda: stack.count("status = 'done'") == 1000, 180)
+    stack.wait_until("all 1000 done", lambda: stack.count("status = 'done'") == 1000, 900)
     assert stack.count() == 1000
 
 

@@ -52,7 +52,7 @@ def test_sigkill_mid_run_then_restart_every_submission_done_once(stack: FaultSta
     first.kill()
 
     stack.start_worker()
-    stack.wait_until("all 500 done", lambda: stack.count("status = 'done'") == 500, 120)
+    stack.wait_until("all 500 done", lambda: stack.count("status = 'done'") == 500, 600)
 
     _assert_each_exactly_once(stack, 500)
     assert stack.count("id = ANY(%s) AND attempts = 2", (slow_ids,)) == 2
@@ -69,7 +69,7 @@ def test_sigterm_mid_run_finishes_or_requeues_without_duplicates(stack: FaultSta
     assert first.process.returncode is not None
 
     stack.start_worker()
-    stack.wait_until("all 200 done", lambda: stack.count("status = 'done'") == 200, 120)
+    stack.wait_until("all 200 done", lambda: stack.count("status = 'done'") == 200, 300)
     _assert_each_exactly_once(stack, 200)
 
 
@@ -85,7 +85,7 @@ def test_poison_submission_ends_dead_and_the_queue_keeps_flowing(stack: FaultSta
         stack.wait_until(
             "the poison to be dead and the rest done",
             lambda: stack.count("status = 'done'") == 30 and stack.count("status = 'dead'") == 1,
-            90,
+            300,
         )
         document = client.get(f"/v1/articles/{poison}").json()
 

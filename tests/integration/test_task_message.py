@@ -26,7 +26,9 @@ def test_hand_built_message_matches_what_celery_sends(settings: Settings) -> Non
     celery.close()
     client = redis.Redis.from_url(settings.require_redis_url())
     try:
-        sent_by_celery = json.loads(client.rpop(queue_key(isolated)) or b"{}")
+        raw = client.rpop(queue_key(isolated))
+        assert isinstance(raw, bytes)
+        sent_by_celery = json.loads(raw)
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
     finally:

@@ -7,7 +7,7 @@ from datetime import UTC
 import pytest
 from pydantic import ValidationError
 
-from newsflow.contract import Submission
+from newsflow.contract import Submission, json_bytes
 
 
 def test_minimal_text_submission() -> None:
@@ -58,3 +58,11 @@ def test_naive_published_at_is_read_as_utc() -> None:
     )
     assert submission.published_at is not None
     assert submission.published_at.tzinfo == UTC
+
+
+def test_integers_beyond_64_bits_are_kept_and_serialised() -> None:
+    """Found by the generated-request test: a huge integer in metadata broke the enqueue."""
+    submission = Submission.from_json(
+        b'{"source": "s", "text": "a", "metadata": {"n": 99999999999999999999}}'
+    )
+    assert json_bytes(submission.metadata) == b'{"n":99999999999999999999}'

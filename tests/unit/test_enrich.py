@@ -43,4 +43,16 @@ def test_enrichment_counts_words_and_records_its_enrichers() -> None:
     )
     enriched = enrich(article)
     assert enriched.word_count == 5
-    assert [e.name for e in enriched.enrichers] == ["language.py3langid+cyrillic"]
+    names = [e.name for e in enriched.enrichers]
+    assert names[:2] == ["language.py3langid+cyrillic", "simhash.word3"]
+    assert {"entities", "quotes.rules", "amounts.rules", "keywords.yake+pymorphy3"} <= set(names)
+
+
+def test_languages_without_models_get_language_and_fingerprint_only() -> None:
+    article = ParsedArticle(
+        blocks=[TextBlock("paragraph", "Das ist ein deutscher Artikel über die Regierung.")]
+    )
+    enriched = enrich(article)
+    assert enriched.language == "de"
+    assert enriched.entities == []
+    assert [e.name for e in enriched.enrichers] == ["language.py3langid+cyrillic", "simhash.word3"]

@@ -4,12 +4,30 @@ recorded with its name and version."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from worker.pipeline.amounts import ENRICHER as AMOUNTS
+from worker.pipeline.amounts import extract_amounts
+from worker.pipeline.duplicates import SIMHASH_ENRICHER, simhash
+from worker.pipeline.entities import ENTITIES_ENRICHER, extract_entities
+from worker.pipeline.keywords import ENRICHER as KEYWORDS
+from worker.pipeline.keywords import extract_keywords, topics
+from worker.pipeline.mentioned_dates import ENRICHER as DATES
+from worker.pipeline.mentioned_dates import extract_mentioned_dates
 from worker.pipeline.model import EnrichedArticle, EnricherResult, ParsedArticle
+from worker.pipeline.quotes import ENRICHER as QUOTES
+from worker.pipeline.quotes import extract_quotes
+from worker.pipeline.sources import ENRICHER as SOURCES
+from worker.pipeline.sources import extract_cited_sources
+
+log = logging.getLogger("newsflow.enrich")
+RULE_LANGUAGES = ("en", "uk", "ru")
 
 LANGUAGE_ENRICHER = EnricherResult("language.py3langid+cyrillic", "1")
 _WORD = re.compile(r"\w+")
@@ -56,11 +74,53 @@ def enrich(article: ParsedArticle) -> EnrichedArticle:
     else:
         language, confidence = detect_language(" ".join(filter(None, [article.title, body])))
         article.provenance["language"] = "heuristic"
-    return EnrichedArticle(
+    enriched = EnrichedArticle(
         parsed=article,
         language=language,
         language_confidence=confidence,
         word_count=len(_WORD.findall(body)),
         content_hash=normalised_body_hash(body),
-        enrichers=[LANGUAGE_ENRICHER],
+        enrichers=[LANGUAGE_ENRICHER, EnricherResult(*SIMHASH_ENRICHER)],
+        simhash=simhash(body),
     )
+    if language not in RULE_LANGUAGES:
+        return enriched  # the rules and models below know English, Ukrainian and Russian
+    lang = str(language)
+
+    def run(enricher: tuple[str, str], function: Callable[[], list[Any]]) -> list[Any]:
+        # one enricher failing on odd input must not cost the article the others
+        try:
+            result = function()
+        except Exception as exc:
+            article.warnings.append(f"enricher {enricher[0]} failed: {type(exc).__name__}")
+            log.exception("enricher %s failed", enricher[0])
+            return []
+        enriched.enrichers.append(EnricherResult(*enricher))
+        return result
+
+    enriched.entities = run(ENTITIES_ENRICHER, lambda: extract_entities(body, lang))
+    people = [
+        (mention.start, mention.end, entity.canonical)
+        for entity in enriched.entities
+        if entity.type == "PER"
+        for mention in entity.mentions
+    ]
+    enriched.quotes = run(QUOTES, lambda: extract_quotes(body, lang, people))
+    enriched.cited_sources = run(SOURCES, lambda: extract_cited_sources(body, lang))
+    enriched.amounts = run(AMOUNTS, lambda: extract_amounts(body, lang))
+    enriched.mentioned_dates = run(
+        DATES, lambda: extract_mentioned_dates(body, lang, article.published_at)
+    )
+    headline_and_body = ". ".join(filter(None, [article.title, body]))
+    enriched.keywords = run(KEYWORDS, lambda: extract_keywords(headline_and_body, lang))
+    enriched.topics = topics(headline_and_body, lang) if enriched.keywords else []
+    return enriched
+
+
+def current_enrichers() -> tuple[dict[str, str], list[str]]:
+    """What this code records: every enricher's version by name, and the names every
+    article gets whatever its language (for `newsflow reprocess --stale`)."""
+    every = [LANGUAGE_ENRICHER, EnricherResult(*SIMHASH_ENRICHER)]
+    by_language = [ENTITIES_ENRICHER, QUOTES, SOURCES, AMOUNTS, DATES, KEYWORDS]
+    versions = {e.name: e.version for e in every} | dict(by_language)
+    return versions, [e.name for e in every]

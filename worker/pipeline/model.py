@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from newsflow.contract import BlockKind
 
@@ -80,3 +81,14 @@ class EnrichedArticle:
     word_count: int
     content_hash: str
     enrichers: list[EnricherResult]
+    # each list holds the result dataclasses of one enricher module (entities.Entity,
+    # quotes.Quote, sources.CitedSource, amounts.Amount, mentioned_dates.MentionedDate,
+    # keywords.Keyword); offsets are into parsed.body
+    entities: list[Any] = field(default_factory=list)
+    quotes: list[Any] = field(default_factory=list)
+    cited_sources: list[Any] = field(default_factory=list)
+    amounts: list[Any] = field(default_factory=list)
+    mentioned_dates: list[Any] = field(default_factory=list)
+    keywords: list[Any] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    simhash: int = 0  # duplicates.simhash of the body: near-duplicates differ in few bits

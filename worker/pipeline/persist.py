@@ -10,14 +10,21 @@ from sqlalchemy.engine import Connection
 
 from newsflow.contract import (
     FINAL_STATUSES,
+    AmountRecord,
     ArticleDocument,
     Block,
+    CitedSourceRecord,
+    DateMentionRecord,
     EnricherRun,
+    EntityMention,
+    EntityRecord,
     Image,
+    KeywordRecord,
     Links,
+    QuoteRecord,
     Status,
 )
-from newsflow.store import articles, submissions
+from newsflow.store import articles, enrichment, submissions
 from worker.pipeline.model import EnrichedArticle
 
 
@@ -69,6 +76,42 @@ def build_document(
         source_line=parsed.source_line,
         provenance=parsed.provenance,
         warnings=parsed.warnings,
+        entities=[
+            EntityRecord(
+                key=e.key,
+                type=e.type,
+                canonical=e.canonical,
+                country_code=e.country_code,
+                mentions=[EntityMention(start=m.start, end=m.end, text=m.text) for m in e.mentions],
+            )
+            for e in enriched.entities
+        ],
+        quotes=[
+            QuoteRecord(
+                text=q.text,
+                start=q.start,
+                end=q.end,
+                speaker=q.speaker,
+                speaker_role=q.speaker_role,
+            )
+            for q in enriched.quotes
+        ],
+        cited_sources=[
+            CitedSourceRecord(name=c.name, cue=c.cue, start=c.start, end=c.end)
+            for c in enriched.cited_sources
+        ],
+        amounts=[
+            AmountRecord(value=a.value, unit=a.unit, of=a.of, text=a.text, start=a.start, end=a.end)
+            for a in enriched.amounts
+        ],
+        dates_mentioned=[
+            DateMentionRecord(
+                text=d.text, start=d.start, end=d.end, date=d.date, resolved=d.resolved
+            )
+            for d in enriched.mentioned_dates
+        ],
+        keywords=[KeywordRecord(text=k.text, score=k.score) for k in enriched.keywords],
+        topics=enriched.topics,
         enrichers=[EnricherRun(name=e.name, version=e.version) for e in enriched.enrichers],
     )
 
@@ -94,6 +137,7 @@ def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArti
         "site": document.site,
         "word_count": document.word_count,
         "content_hash": document.content_hash,
+        "simhash": enriched.simhash,
         "document": document.model_dump(mode="json"),
         "processed_at": document.processed_at,
     }
@@ -121,5 +165,6 @@ def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArti
         for position, image in enumerate(document.images)
     ]
     articles.upsert_article(connection, row, blocks, images)
+    enrichment.replace_enrichment(connection, info.id, document)
     submissions.finish(connection, info.id, Status.done)
     return True

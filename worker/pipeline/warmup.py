@@ -3,6 +3,7 @@ instead of on the first submission."""
 
 from newsflow.contract import Submission
 from worker.pipeline.enrich import enrich
+from worker.pipeline.entities import load_models
 from worker.pipeline.parse import parse
 
 _SAMPLE_TEXT = "Warm-up title\n\nThe pipeline reads this paragraph once at start-up."
@@ -14,6 +15,7 @@ _SAMPLE_HTML = (
 
 
 def warm_up() -> None:
+    load_models()  # spaCy, natasha, pymorphy3: seconds to load, so once, before the fork
     for submission in (
         Submission(source="warm-up", text=_SAMPLE_TEXT),
         Submission(source="warm-up", html=_SAMPLE_HTML),

@@ -1,0 +1,262 @@
+"""Consumer-side speed: change-feed read throughput, search latency (p50/p99) and export
+throughput over 100,000 stored articles, through the real API (uvicorn) and PostgreSQL;
+each figure the median of NEWSFLOW_BENCH_RUNS (3) runs.
+
+Server: NEWSFLOW_BENCH_DATABASE_URL (a server URL it may CREATE DATABASE on) or an
+embedded PostgreSQL in a temporary folder. A fresh database per run of this script,
+dropped at the end. The articles are synthetic rows inserted with SQL (60% en, 20% ru,
+20% uk; 8-word titles and 250-word bodies drawn with Zipf's law from a 20,000-word
+vocabulary per language), so the API's read paths are measured alone, not the pipeline.
+Search queries are one or two words of frequency rank 100-5,000.
+
+Prints one table and writes bench/results/consumers-<date>.json."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsflow.embedded import EmbeddedPostgres, free_port  # noqa: E402
+from newsflow.store.migrate import upgrade  # noqa: E402
+
+RUNS = int(os.environ.get("NEWSFLOW_BENCH_RUNS", "3"))
+ARTICLES = int(os.environ.get("NEWSFLOW_BENCH_ARTICLES", "100000"))
+SEARCHES = 200
+VOCABULARY = 20_000
+WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def vocabulary(size: int = VOCABULARY) -> dict[str, list[str]]:
+    """``size`` words per language, most frequent first: the words of the seed and the test
+    fixtures by frequency, then made-up words of the same script (joined halves of real
+    ones), so that word frequencies can follow Zipf's law as in real text."""
+    counts: dict[str, Counter[str]] = {"en": Counter(), "ru": Counter(), "uk": Counter()}
+    paths = [*(ROOT / "tests" / "fixtures" / "text").glob("*.txt"), *(ROOT / "seeds").glob("*")]
+    for path in sorted(paths):
+        language = path.name[:2] if path.name[:2] in counts else "en"
+        counts[language].update(WORD.findall(path.read_text(encoding="utf-8").lower()))
+    vocabulary = {}
+    rng = random.Random(0)
+    for language, counter in counts.items():
+        words = [word for word, _ in counter.most_common()]
+        known = set(words)
+        while len(words) < size:
+            left, right = rng.choice(words), rng.choice(words)
+            word = left[: len(left) // 2 + 1] + right[len(right) // 2 :]
+            if word not in known:
+                known.add(word)
+                words.append(word)
+        vocabulary[language] = words[:size]
+    return vocabulary
+
+
+def populate(database_url: str, words: dict[str, list[str]], count: int) -> float:
+    """Insert ``count`` done articles (with their feed rows, through the trigger): texts
+    made here with Zipf-distributed words, copied in, then moved into the tables by SQL."""
+    started = time.perf_counter()
+    rng = random.Random(1)
+    weights = {
+        language: list(itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+        for language, vocabulary in words.items()
+    }
+    with psycopg.connect(database_url) as connection:
+        connection.execute(
+            "CREATE TEMP TABLE staging (n int, language text, title text, body text)"
+        )
+        with connection.cursor().copy("COPY staging FROM STDIN") as copy:
+            for n in range(count):
+                language = "en" if n % 5 < 3 else ("ru" if n % 5 == 3 else "uk")
+                vocabulary, cumulative = words[language], weights[language]
+                title = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=8))
+                body = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=250))
+                copy.write_row((n, language, title, body))
+        connection.execute(
+            """
+            WITH texts AS (
+                SELECT gen_random_uuid() AS id, * FROM staging
+            ), subs AS (
+                INSERT INTO newsflow.submissions (id, source, kind, payload, received_at,
+                    status, attempts, landed_at, updated_at, finished_at)
+                SELECT id, 'bench-' || (n % 10), 'text', '{}',
+                       now() - n * interval '1 second', 'done', 1, now(), now(), now()
+                FROM texts RETURNING id
+            )
+            INSERT INTO newsflow.articles (id, source, title, lead, body, language,
+                published_at, authors, word_count, content_hash, document, processed_at)
+            SELECT id, 'bench-' || (n % 10), title, NULL, body, language,
+                   now() - n * interval '1 minute', '{}', 250, md5(body),
+                   jsonb_build_object('schema_version', 1, 'id', id, 'status', 'done',
+                       'links', jsonb_build_object('self', '/v1/articles/' || id),
+                       'source', 'bench-' || (n % 10), 'title', title, 'body', body,
+                       'language', language),
+                   now()
+            FROM texts
+            """
+        )
+        connection.commit()
+        connection.autocommit = True
+        for table in ("articles", "submissions", "feed"):
+            connection.execute(f"VACUUM ANALYZE newsflow.{table}")
+    return time.perf_counter() - started
+
+
+def feed_throughput(client: httpx.Client) -> float:
+    """Articles per second reading the whole feed, 1000 per page."""
+    started = time.perf_counter()
+    seen = 0
+    params: dict[str, Any] = {"limit": 1000}
+    while True:
+        page = client.get("/v1/feed", params=params).json()
+        seen += len(page["items"])
+        params["after"] = page["next"]
+        if page["caught_up"]:
+            break
+    return seen / (time.perf_counter() - started)
+
+
+def search_latencies(
+    client: httpx.Client, words: dict[str, list[str]], seed: int
+) -> dict[str, float]:
+    """Milliseconds per search (the first page of 20, ranked): one or two words, with or
+    without a language filter."""
+    rng = random.Random(seed)
+    timings = []
+    for _ in range(SEARCHES):
+        language = rng.choice(["en", "en", "en", "ru", "uk"])
+        # content words: neither the commonest (ranks < 100) nor the rarest
+        query = " ".join(rng.sample(words[language][100:5000], rng.choice([1, 2])))
+        params: dict[str, str | int] = {"q": query, "limit": 20}
+        if rng.random() < 0.5:
+            params["language"] = language
+        started = time.perf_counter()
+        response = client.get("/v1/articles", params=params)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+    ordered = sorted(timings)
+    return {
+        "p50_ms": ordered[len(ordered) // 2],
+        "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+    }
+
+
+def export_throughput(client: httpx.Client) -> dict[str, float]:
+    started = time.perf_counter()
+    count = size = 0
+    with client.stream("GET", "/v1/export", timeout=600) as response:
+        for line in response.iter_lines():
+            if line:
+                count += 1
+                size += len(line)
+    elapsed = time.perf_counter() - started
+    return {"articles_per_s": count / elapsed, "mb_per_s": size / elapsed / 1e6, "count": count}
+
+
+def serve(database_url: str) -> tuple[str, Any]:
+    import uvicorn
+
+    from api.app import create_app
+    from newsflow.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        # reads never touch Redis with rate limits off and the API open on loopback
+        redis_url=os.environ.get("NEWSFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:1/0"),
+        rate_limit_per_minute=0,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("newsflow").setLevel(logging.ERROR)
+    words = vocabulary()
+    with ExitStack() as stack:
+        server_url = os.environ.get("NEWSFLOW_BENCH_DATABASE_URL")
+        if not server_url:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            postgres = EmbeddedPostgres(Path(tmp) / "postgres").start()
+            stack.callback(postgres.stop)
+            server_url = postgres.server_url
+        name = f"newsflow_bench_consumers_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+        def drop() -> None:
+            from newsflow.store.db import dispose_engines
+
+            dispose_engines()
+            with psycopg.connect(server_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        stack.callback(drop)
+        base, rest = server_url.split("?", 1) if "?" in server_url else (server_url, "")
+        database_url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{rest}" if rest else "")
+        upgrade(database_url)
+        insert_s = populate(database_url, words, ARTICLES)
+        api_url, server = serve(database_url)
+        stack.callback(lambda: setattr(server, "should_exit", True))
+        client = stack.enter_context(httpx.Client(base_url=api_url, timeout=60))
+        client.get("/v1/articles", params={"q": "warm"})  # connections, plans
+
+        feed_runs, p50_runs, p99_runs, export_runs, export_mb = [], [], [], [], []
+        for run in range(RUNS):
+            feed_runs.append(feed_throughput(client))
+            latency = search_latencies(client, words, seed=run)
+            p50_runs.append(latency["p50_ms"])
+            p99_runs.append(latency["p99_ms"])
+            export = export_throughput(client)
+            export_runs.append(export["articles_per_s"])
+            export_mb.append(export["mb_per_s"])
+            assert export["count"] == ARTICLES, export
+
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "articles": ARTICLES,
+        "runs": RUNS,
+        "insert_s": round(insert_s, 1),
+        "feed_articles_per_s": round(statistics.median(feed_runs)),
+        "search_p50_ms": round(statistics.median(p50_runs), 2),
+        "search_p99_ms": round(statistics.median(p99_runs), 2),
+        "export_articles_per_s": round(statistics.median(export_runs)),
+        "export_mb_per_s": round(statistics.median(export_mb), 1),
+    }
+    width = max(len(key) for key in results)
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+    out = ROOT / "bench" / "results" / f"consumers-{datetime.now(UTC).date()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""Listing, searching and exporting articles with filters that combine, for
+``GET /v1/articles`` and ``GET /v1/export``.
+
+Order and cursors (keyset pagination, stable under inserts):
+
+* Without ``q``: newest received first, ``(received_at, id)`` descending. The cursor is
+  the last row's ``(received_at, id)``; the next page is the rows strictly after it, so a
+  row inserted while a client pages never shifts the pages: no row is repeated and no row
+  that existed when paging started is skipped (new rows land before the cursor).
+* With ``q``: by relevance, ``ts_rank(search, query)`` descending, then ``id`` descending;
+  the cursor is the last row's ``(rank, id)``. The rank of a row depends only on the row
+  and the query, so it is as stable as the row: a row re-processed while a client pages
+  may move across the cursor (seen twice or not at all); others cannot.
+
+Full text: ``articles.search`` is a tsvector built with the configuration of the article's
+language (``newsflow.search_config``: english for en, russian for ru, simple otherwise), so
+"defence budgets" matches "defence budget" and "бюджета" matches "бюджет". The query is
+parsed by ``websearch_to_tsquery`` ("quoted phrases", OR, -exclusion) with the configuration
+of each requested language, or of all three ORed together when no language is given.
+
+Filters are ANDed; a list filter (source, language) matches any of its values.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from newsflow.contract import Status
+from newsflow.store.feed import BadCursor
+
+ALL_CONFIGS = ("english", "russian", "simple")
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    status: Status = Status.done
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    received_after: datetime | None = None
+    received_before: datetime | None = None
+    q: str | None = None
+    # Hooks for the entity, cited-source and quoted-speaker tables, once they exist: each
+    # becomes one EXISTS (...) condition in ``_conditions`` below (see its comment).
+    extra: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST = datetime(1, 1, 2, tzinfo=UTC)
+LAST = datetime(9999, 12, 30, tzinfo=UTC)
+CURSOR_PATTERN = "^[0-9a-f]{48}$"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: ``key`` is received_at (by time) or the rank (with ``q``).
+
+    Encoded as 48 hex digits: the key's 64 bits (microseconds since 1970, or the rank's
+    IEEE 754 double) and the id's 128. Every string of that form decodes, so a cursor that
+    matches the documented pattern is never refused; one used with other filters than the
+    ones that produced it gives a meaningless page (documented), not an error."""
+
+    key: datetime | float
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        if isinstance(self.key, datetime):
+            micros = (self.key - EPOCH) // timedelta(microseconds=1)
+            bits = micros.to_bytes(8, "big", signed=True)
+        else:
+            bits = struct.pack(">d", self.key)
+        return bits.hex() + self.id.hex
+
+    @classmethod
+    def decode(cls, cursor: str, ranked: bool) -> Cursor:
+        if not re.fullmatch(CURSOR_PATTERN, cursor):
+            raise BadCursor(f"not an article cursor: {cursor!r}")
+        bits, ident = bytes.fromhex(cursor[:16]), uuid.UUID(cursor[16:])
+        if ranked:
+            return cls(struct.unpack(">d", bits)[0], ident)
+        micros = int.from_bytes(bits, "big", signed=True)
+        try:
+            when = EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            when = FIRST if micros < 0 else LAST
+        return cls(min(max(when, FIRST), LAST), ident)
+
+
+def _conditions(filters: ArticleFilters) -> tuple[list[str], dict[str, Any]]:
+    where = ["s.status = :status"]
+    params: dict[str, Any] = {"status": filters.status.value}
+    if filters.sources:
+        where.append("s.source = ANY(:sources)")
+        params["sources"] = list(filters.sources)
+    if filters.languages:
+        where.append("a.language = ANY(:languages)")
+        params["languages"] = list(filters.languages)
+    for name, column, op in (
+        ("published_after", "a.published_at", ">="),
+        ("published_before", "a.published_at", "<"),
+        ("received_after", "s.received_at", ">="),
+        ("received_before", "s.received_at", "<"),
+    ):
+        value = getattr(filters, name)
+        if value is not None:
+            where.append(f"{column} {op} :{name}")
+            params[name] = value
+    if filters.q:
+        where.append("a.search @@ query.tsq")
+    # Entity / cited-source / quoted-speaker filters go here as EXISTS subqueries on their
+    # tables, e.g. ("EXISTS (SELECT 1 FROM newsflow.article_entities e WHERE e.article_id =
+    # s.id AND e.name = ANY(:entities))", {"entities": [...]}), passed in ``extra``.
+    for condition, extra_params in filters.extra:
+        where.append(condition)
+        params.update(extra_params)
+    return where, params
+
+
+def _query_source(filters: ArticleFilters, params: dict[str, Any]) -> str:
+    """The FROM clause; with ``q``, the parsed query joins as ``query.tsq``."""
+    source = "newsflow.submissions s LEFT JOIN newsflow.articles a ON a.id = s.id"
+    if not filters.q:
+        return source
+    params["q"] = filters.q
+    if filters.languages:
+        parts = []
+        for index, language in enumerate(filters.languages):
+            params[f"q_language_{index}"] = language
+            parts.append(f"websearch_to_tsquery(newsflow.search_config(:q_language_{index}), :q)")
+    else:
+        parts = [f"websearch_to_tsquery('{config}', :q)" for config in ALL_CONFIGS]
+    return f"{source} CROSS JOIN (SELECT {' || '.join(parts)} AS tsq) query"
+
+
+_COLUMNS = """
+    s.id, s.status, s.source, s.external_id, s.received_at, s.finished_at, s.error,
+    s.attempts, a.url, a.title, a.lead, a.language, a.published_at, a.processed_at,
+    a.word_count, a.authors, a.site
+"""
+
+
+def list_articles(
+    connection: Connection, filters: ArticleFilters, limit: int, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of matching articles, and the cursor of the next page (None at the end)."""
+    where, params = _conditions(filters)
+    source = _query_source(filters, params)
+    ranked = bool(filters.q)
+    cursor = Cursor.decode(after, ranked) if after else None
+    rank = "ts_rank(a.search, query.tsq)::float8" if ranked else "NULL::float8"
+    outer = ""
+    if cursor is not None:
+        params.update(cursor_key=cursor.key, cursor_id=cursor.id)
+        if ranked:
+            outer = "WHERE (page.rank, page.id) < (:cursor_key, :cursor_id)"
+        else:
+            where.append("(s.received_at, s.id) < (:cursor_key, :cursor_id)")
+    order = "page.rank DESC, page.id DESC" if ranked else "page.received_at DESC, page.id DESC"
+    inner_order = "" if ranked else "ORDER BY s.received_at DESC, s.id DESC LIMIT :limit"
+    params["limit"] = limit
+    rows = connection.execute(
+        text(
+            f"""
+            SELECT * FROM (
+                SELECT {_COLUMNS}, {rank} AS rank
+                FROM {source}
+                WHERE {" AND ".join(where)}
+                {inner_order}
+            ) page
+            {outer}
+            ORDER BY {order}
+            LIMIT :limit
+            """
+        ),
+        params,
+    )
+    items = [dict(row._mapping) for row in rows]
+    next_cursor = None
+    if len(items) == limit:
+        last = items[-1]
+        next_cursor = Cursor(last["rank"] if ranked else last["received_at"], last["id"]).encode()
+    return items, next_cursor
+
+
+def export_documents(
+    connection: Connection, filters: ArticleFilters, base_url: str, batch: int = 500
+) -> Generator[str, None, None]:
+    """Every matching article's document as one JSON text each, read through a server-side
+    cursor ``batch`` rows at a time: memory stays flat whatever the number of rows. Done
+    articles give their stored document (with links and attempts filled in like
+    ``GET /v1/articles/{id}``); others the status-only document."""
+    where, params = _conditions(filters)
+    source = _query_source(filters, params)
+    params["base_url"] = base_url
+    order = (
+        "ts_rank(a.search, query.tsq) DESC, s.id DESC"
+        if filters.q
+        else "s.received_at DESC, s.id DESC"
+    )
+    result = connection.execution_options(stream_results=True, yield_per=batch).execute(
+        text(
+            f"""
+            SELECT CASE WHEN a.id IS NOT NULL AND s.status = 'done' THEN
+                jsonb_set(a.document || jsonb_build_object('attempts', s.attempts), '{{links}}',
+                          jsonb_build_object('self', :base_url || '/v1/articles/' || s.id))
+            ELSE jsonb_build_object(
+                'schema_version', 1, 'id', s.id, 'status', s.status,
+                'links', jsonb_build_object('self', :base_url || '/v1/articles/' || s.id),
+                'source', s.source, 'external_id', s.external_id,
+                'received_at', s.received_at, 'processed_at', s.finished_at,
+                'error', s.error, 'attempts', s.attempts)
+            END::text AS document
+            FROM {source}
+            WHERE {" AND ".join(where)}
+            ORDER BY {order}
+            """
+        ),
+        params,
+    )
+    try:
+        for (document,) in result:
+            yield document
+    finally:
+        result.close()
+
+
+def enrichment_conditions(
+    entities: list[str], cited_sources: list[str], quoted: str | None
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Filters on what enrichment found, as EXISTS conditions for ``ArticleFilters.extra``.
+    An entity name matches in any language: the name finds entity keys (through any
+    article's canonical form), and the keys find every article that mentions them."""
+    conditions: list[tuple[str, dict[str, Any]]] = []
+    if entities:
+        conditions.append(
+            (
+                """EXISTS (SELECT 1 FROM newsflow.article_entities fe
+                   WHERE fe.article_id = s.id AND fe.entity_key IN (
+                       SELECT key FROM newsflow.entities
+                       WHERE key = ANY(:entity_values) OR lower(canonical) = ANY(:entity_names)
+                       UNION
+                       SELECT entity_key FROM newsflow.article_entities
+                       WHERE lower(canonical) = ANY(:entity_names)))""",
+                {"entity_values": entities, "entity_names": [e.lower() for e in entities]},
+            )
+        )
+    if cited_sources:
+        conditions.append(
+            (
+                """EXISTS (SELECT 1 FROM newsflow.article_cited_sources fc
+                   WHERE fc.article_id = s.id AND lower(fc.name) = ANY(:cited_names))""",
+                {"cited_names": [name.lower() for name in cited_sources]},
+            )
+        )
+    if quoted:
+        escaped = escape_like(quoted.lower())
+        conditions.append(
+            (
+                """EXISTS (SELECT 1 FROM newsflow.article_quotes fq
+                   WHERE fq.article_id = s.id AND lower(fq.speaker) LIKE :speaker_pattern)""",
+                {"speaker_pattern": f"%{escaped}%"},
+            )
+        )
+    return tuple(conditions)
+
+
+def escape_like(value: str) -> str:
+    """``value`` taken literally inside a LIKE pattern."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
