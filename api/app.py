@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.auth import AuthGate
+from api.batch import router as batch_router
 from api.consumers import router as consumers_router
 from api.entities import router as entities_router
 from api.feeds import router as feeds_router
@@ -49,10 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client)
     problems.install(app)
+    app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
     app.include_router(router)
     app.include_router(submissions_router)
     app.include_router(feeds_router)
     app.include_router(consumers_router)
     app.include_router(entities_router)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=dict.fromkeys(("/v1/articles/batch", "/v1/feeds"), settings.batch_max_body_bytes),
+    )
     return app

@@ -136,6 +136,18 @@ class SubmissionIntake:
         existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
         return self._outcome(prepared, existing)
 
+    async def accept_many_async(self, items: list[tuple[Submission, bytes]]) -> list[Intake]:
+        """Claim and enqueue many in one pipelined round trip; each item is still atomic
+        on its own (a batch is not all-or-nothing: a duplicate does not refuse the rest)."""
+        prepared = [self._prepare(submission, body, None) for submission, body in items]
+        async with self.async_redis.pipeline(transaction=False) as pipe:
+            for one in prepared:
+                await self._accept_async(keys=one.keys, args=one.args, client=pipe)
+            outcomes = await pipe.execute()
+        return [
+            self._outcome(one, existing) for one, existing in zip(prepared, outcomes, strict=True)
+        ]
+
     def accept(self, submission: Submission, body: bytes, idempotency_key: str | None) -> Intake:
         prepared = self._prepare(submission, body, idempotency_key)
         return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))

@@ -15,14 +15,16 @@ class BodyLimitMiddleware:
     """413 when Content-Length says the body is too large, or when a chunked body grows
     past the limit while streaming in. Content-Encoding (gzip bombs) is refused: 415."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = larger or {}  # paths that take bigger bodies (batches, feeds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.default_max_bytes)
         headers = dict(scope.get("headers") or [])
         encoding = headers.get(b"content-encoding", b"identity").strip().lower()
         if encoding not in (b"", b"identity"):
@@ -36,14 +38,14 @@ class BodyLimitMiddleware:
             )
             return
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > max_bytes):
             await self._refuse(
                 scope,
                 receive,
                 send,
                 413,
                 "Request body too large",
-                f"the limit is {self.max_bytes} bytes",
+                f"the limit is {max_bytes} bytes",
             )
             return
 
@@ -55,7 +57,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _TooLarge
             return message
 
@@ -75,7 +77,7 @@ class BodyLimitMiddleware:
                 send,
                 413,
                 "Request body too large",
-                f"the limit is {self.max_bytes} bytes",
+                f"the limit is {max_bytes} bytes",
             )
 
     @staticmethod

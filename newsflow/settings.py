@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=None, description="Base URL used in links; default http://API_HOST:API_PORT."
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest request body.")
+    batch_max_items: int = Field(default=1000, description="Most articles in one batch request.")
+    batch_max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest batch or feed request body."
+    )
     idempotency_ttl_seconds: int = Field(
         default=30 * 86400, description="How long an Idempotency-Key or external_id is remembered."
     )
