@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import redis
 import redis.asyncio
 from fastapi import FastAPI
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from api import problems
 from api.auth import AuthGate
@@ -24,14 +28,24 @@ from newsflow.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # A pooled connection outlives a Redis restart: retry a command once or twice on a
+    # fresh connection before answering 503. A retried intake script is harmless: its
+    # claims make the second run answer the first's id.
+    connection_options: dict[str, Any] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "health_check_interval": 10,
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+    }
     redis_client = redis.Redis.from_url(
         settings.require_redis_url(),
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=10,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        **connection_options,
     )
     async_redis = redis.asyncio.Redis.from_url(
-        settings.require_redis_url(), socket_connect_timeout=2, socket_timeout=5
+        settings.require_redis_url(),
+        retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        **connection_options,
     )
 
     @asynccontextmanager
