@@ -35,8 +35,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+## Speed: pipeline stages, latency, throughput, memory; intake (needs wrk); consumers.
 bench: install
 	$(BIN)/python bench/run.py
+	if command -v wrk >/dev/null; then $(BIN)/python bench/intake.py; else echo "wrk not installed: intake bench skipped"; fi
+	$(BIN)/python bench/consumers.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install

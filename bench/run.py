@@ -79,6 +79,47 @@ def stage_costs() -> dict[str, float]:
     return costs
 
 
+def parse_rates() -> dict[str, float]:
+    """Articles parsed per second on one core: our plain-text parser on the seed, and our
+    HTML parser next to bare trafilatura on the same pages (the wcxb dev pages when
+    ../shared/eval is there, else our HTML fixtures)."""
+    import trafilatura
+
+    from worker.pipeline.html import parse_html
+    from worker.pipeline.text import parse_text
+
+    corpus = ROOT.parent / "shared" / "eval" / "extract" / "wcxb" / "html"
+    paths = sorted(corpus.glob("*.html"))[:40] or sorted(
+        (ROOT / "tests" / "fixtures" / "html").glob("*_article.html")
+    )
+    pages = [path.read_text(errors="replace") for path in paths]
+
+    def rate(function: Callable[[], object], count: int) -> float:
+        start = time.perf_counter()
+        function()
+        return count / (time.perf_counter() - start)
+
+    def ours() -> None:
+        for page in pages:
+            try:
+                parse_html(page)
+            except ValueError:
+                pass  # a page without an article still costs its parse
+
+    def bare() -> None:
+        for page in pages:
+            trafilatura.extract(page, include_comments=False, include_tables=True)
+
+    text_rate = rate(lambda: [parse_text(SEED_TEXT) for _ in range(500)], 500)
+    ours_rate, bare_rate = rate(ours, len(pages)), rate(bare, len(pages))
+    return {
+        "text_per_s": text_rate,
+        "html_ours_per_s": ours_rate,
+        "html_trafilatura_per_s": bare_rate,
+        "html_ours_cost_ratio": bare_rate / ours_rate,
+    }
+
+
 def resident_mb(processes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
     """Resident memory of the largest worker process and of the API process."""
     import psutil
@@ -207,6 +248,7 @@ def main() -> None:
 
         measure: list[tuple[str, Callable[[], dict[str, float]]]] = [
             ("stages", stage_costs),
+            ("parsing", parse_rates),
             ("light_load", lambda: light_load_latency(base_url)),
             ("saturation", lambda: saturation(base_url, database_url)),
         ]
@@ -226,6 +268,13 @@ def main() -> None:
             (f"enrich, seed {lang} (ms, in-process)", stages[f"enrich_ms_{lang}"])
             for lang in SEEDS_BY_LANGUAGE
         ),
+        ("parse plain text, seed (articles/s, 1 core)", results["parsing"]["text_per_s"]),
+        ("parse HTML, ours (articles/s, 1 core)", results["parsing"]["html_ours_per_s"]),
+        (
+            "parse HTML, bare trafilatura (articles/s, 1 core)",
+            results["parsing"]["html_trafilatura_per_s"],
+        ),
+        ("HTML: our time / trafilatura's", results["parsing"]["html_ours_cost_ratio"]),
         ("submit-to-done p50, light load (ms)", results["light_load"]["p50_ms"]),
         ("submit-to-done p99, light load (ms)", results["light_load"]["p99_ms"]),
         ("API intake, concurrency 16 (articles/s)", results["saturation"]["intake_per_s"]),

@@ -101,7 +101,12 @@ class Submission(BaseModel):
         },
     )
 
-    source: str = Field(min_length=1, max_length=200, description="Who sends it (feed, crawler).")
+    source: str = Field(
+        min_length=1,
+        max_length=200,
+        json_schema_extra={"pattern": _CONTENT_CHAR},
+        description="Who sends it (feed, crawler).",
+    )
     # patterns are published in the schema; the validators below enforce them with
     # messages that say what is wrong
     text: str | None = Field(
@@ -113,7 +118,11 @@ class Submission(BaseModel):
         default=None, json_schema_extra={"pattern": _CONTENT_CHAR}, description="The page's HTML."
     )
     external_id: str | None = Field(
-        default=None, min_length=1, max_length=500, description="The sender's id for it."
+        default=None,
+        min_length=1,
+        max_length=500,
+        json_schema_extra={"pattern": _CONTENT_CHAR},
+        description="The sender's id for it.",
     )
     url: str | None = Field(
         default=None,
@@ -146,6 +155,13 @@ class Submission(BaseModel):
         if not _HAS_CONTENT.search(content or ""):
             raise ValueError(f"`{given[0]}` is empty")
         return self
+
+    @field_validator("source", "external_id")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not _HAS_CONTENT.search(value):
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("url")
     @classmethod
