@@ -99,19 +99,31 @@ def parse_rates() -> dict[str, float]:
         function()
         return count / (time.perf_counter() - start)
 
-    def ours() -> None:
-        for page in pages:
-            try:
-                parse_html(page)
-            except ValueError:
-                pass  # a page without an article still costs its parse
+    def parse_ours(page: str) -> None:
+        try:
+            parse_html(page)
+        except ValueError:
+            pass  # a page without an article still costs its parse
 
-    def bare() -> None:
-        for page in pages:
-            trafilatura.extract(page, include_comments=False, include_tables=True)
+    def parse_bare(page: str) -> None:
+        # as the eval kit's baseline runs it: text and metadata (title, author, date)
+        trafilatura.bare_extraction(
+            page, with_metadata=True, include_comments=False, include_tables=True
+        )
 
+    # page by page, alternating which goes first: whichever parses a page second finds
+    # lxml's and trafilatura's caches warm
+    functions = {"ours": parse_ours, "bare": parse_bare}
+    seconds = {"ours": 0.0, "bare": 0.0}
+    for page in pages:
+        for order in (("ours", "bare"), ("bare", "ours")):
+            for name in order:
+                start = time.perf_counter()
+                functions[name](page)
+                seconds[name] += time.perf_counter() - start
+    ours_rate = 2 * len(pages) / seconds["ours"]
+    bare_rate = 2 * len(pages) / seconds["bare"]
     text_rate = rate(lambda: [parse_text(SEED_TEXT) for _ in range(500)], 500)
-    ours_rate, bare_rate = rate(ours, len(pages)), rate(bare, len(pages))
     return {
         "text_per_s": text_rate,
         "html_ours_per_s": ours_rate,
