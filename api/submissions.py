@@ -98,6 +98,37 @@ def get_submission(request: Request, submission_id: uuid.UUID) -> SubmissionReco
     return _record(row)
 
 
+def _reopen_and_enqueue(
+    request: Request,
+    submission_id: uuid.UUID,
+    from_statuses: tuple[str, ...],
+    refusal: tuple[str, str],
+    verb: str,
+) -> SubmissionRecord:
+    """Reopen a final submission and enqueue it from its raw payload, in one transaction:
+    if Redis refuses, the state rolls back. ``refusal`` is the 409's title and detail."""
+    intake: SubmissionIntake = request.app.state.intake
+    try:
+        with get_engine(_settings(request).require_database_url()).begin() as connection:
+            row = submissions.reopen(connection, submission_id, from_statuses)
+            if row is None:
+                current = submissions.get_submission(connection, submission_id)
+                if current is None:
+                    raise ProblemError(404, "Not found", f"no submission {submission_id}")
+                title, detail = refusal
+                raise ProblemError(
+                    409, title, detail.format(id=submission_id, status=current["status"])
+                )
+            intake.enqueue(submissions.reprocess_message(row), task_id=str(uuid.uuid4()))
+    except redis.RedisError as exc:
+        raise ProblemError(
+            503, "Queue unavailable", f"nothing was {verb}; retry later", RETRY_AFTER
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+    return _record(row)
+
+
 @router.post(
     "/{submission_id}/replay",
     status_code=202,
@@ -106,29 +137,11 @@ def get_submission(request: Request, submission_id: uuid.UUID) -> SubmissionReco
     summary="Process a failed or dead submission again",
 )
 def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
-    intake: SubmissionIntake = request.app.state.intake
-    try:
-        with get_engine(_settings(request).require_database_url()).begin() as connection:
-            row = submissions.reopen(connection, submission_id)
-            if row is None:
-                current = submissions.get_submission(connection, submission_id)
-                if current is None:
-                    raise ProblemError(404, "Not found", f"no submission {submission_id}")
-                raise ProblemError(
-                    409,
-                    "Not replayable",
-                    f"submission {submission_id} is {current['status']}; "
-                    "only failed or dead submissions can be replayed",
-                )
-            # enqueued inside the transaction: if Redis refuses, the state rolls back
-            intake.enqueue(submissions.reprocess_message(row), task_id=str(uuid.uuid4()))
-    except redis.RedisError as exc:
-        raise ProblemError(
-            503, "Queue unavailable", "nothing was replayed; retry later", RETRY_AFTER
-        ) from exc
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
-    return _record(row)
+    refusal = (
+        "Not replayable",
+        "submission {id} is {status}; only failed or dead submissions can be replayed",
+    )
+    return _reopen_and_enqueue(request, submission_id, ("failed", "dead"), refusal, "replayed")
 
 
 @router.post(
@@ -139,21 +152,7 @@ def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionR
     summary="Process a stored submission again (after an enricher changed)",
 )
 def reprocess_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
-    intake: SubmissionIntake = request.app.state.intake
-    try:
-        with get_engine(_settings(request).require_database_url()).begin() as connection:
-            row = submissions.reopen(connection, submission_id, ("done", "failed", "dead"))
-            if row is None:
-                if submissions.get_submission(connection, submission_id) is None:
-                    raise ProblemError(404, "Not found", f"no submission {submission_id}")
-                raise ProblemError(
-                    409, "In progress", f"submission {submission_id} is being processed"
-                )
-            intake.enqueue(submissions.reprocess_message(row), task_id=str(uuid.uuid4()))
-    except redis.RedisError as exc:
-        raise ProblemError(
-            503, "Queue unavailable", "nothing was reprocessed; retry later", RETRY_AFTER
-        ) from exc
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
-    return _record(row)
+    refusal = ("In progress", "submission {id} is being processed")
+    return _reopen_and_enqueue(
+        request, submission_id, ("done", "failed", "dead"), refusal, "reprocessed"
+    )
