@@ -30,9 +30,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsflow.contract import Submission  # noqa: E402
 from newsflow.embedded import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from newsflow.store.migrate import upgrade  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from stages import SEEDS_BY_LANGUAGE, parse_rates, stage_costs  # noqa: E402
 
 SEED_TEXT = (ROOT / "seeds" / "000_9315569b376cac04.txt").read_text()
 RUNS = int(os.environ.get("NEWSFLOW_BENCH_RUNS", "3"))
@@ -45,91 +47,6 @@ def median_of(runs: list[float]) -> float:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-SEEDS_BY_LANGUAGE = {
-    "en": SEED_TEXT,
-    "uk": (ROOT / "tests" / "fixtures" / "enrich" / "seed_uk.txt").read_text(),
-    "ru": (ROOT / "tests" / "fixtures" / "enrich" / "seed_ru.txt").read_text(),
-}
-
-
-def stage_costs() -> dict[str, float]:
-    """Median milliseconds of parse and of enrich (every enricher) on the seed in each
-    language, in this process, models loaded."""
-    from worker.pipeline.enrich import enrich
-    from worker.pipeline.entities import load_models
-    from worker.pipeline.parse import parse
-
-    load_models()
-    costs: dict[str, float] = {}
-    for language, text in SEEDS_BY_LANGUAGE.items():
-        submission = Submission(source="bench", text=text)
-        enrich(parse(submission))  # warm
-        parse_ms, enrich_ms = [], []
-        for _ in range(30):
-            start = time.perf_counter()
-            parsed = parse(submission)
-            middle = time.perf_counter()
-            enrich(parsed)
-            parse_ms.append((middle - start) * 1000)
-            enrich_ms.append((time.perf_counter() - middle) * 1000)
-        costs[f"parse_ms_{language}"] = median_of(parse_ms)
-        costs[f"enrich_ms_{language}"] = median_of(enrich_ms)
-    return costs
-
-
-def parse_rates() -> dict[str, float]:
-    """Articles parsed per second on one core: our plain-text parser on the seed, and our
-    HTML parser next to bare trafilatura on the same pages (the wcxb dev pages when
-    ../shared/eval is there, else our HTML fixtures)."""
-    import trafilatura
-
-    from worker.pipeline.html import parse_html
-    from worker.pipeline.text import parse_text
-
-    corpus = ROOT.parent / "shared" / "eval" / "extract" / "wcxb" / "html"
-    paths = sorted(corpus.glob("*.html"))[:40] or sorted(
-        (ROOT / "tests" / "fixtures" / "html").glob("*_article.html")
-    )
-    pages = [path.read_text(errors="replace") for path in paths]
-
-    def rate(function: Callable[[], object], count: int) -> float:
-        start = time.perf_counter()
-        function()
-        return count / (time.perf_counter() - start)
-
-    def parse_ours(page: str) -> None:
-        try:
-            parse_html(page)
-        except ValueError:
-            pass  # a page without an article still costs its parse
-
-    def parse_bare(page: str) -> None:
-        # as the eval kit's baseline runs it: text and metadata (title, author, date)
-        trafilatura.bare_extraction(
-            page, with_metadata=True, include_comments=False, include_tables=True
-        )
-
-    # page by page, alternating which goes first: whichever parses a page second finds
-    # lxml's and trafilatura's caches warm
-    functions = {"ours": parse_ours, "bare": parse_bare}
-    seconds = {"ours": 0.0, "bare": 0.0}
-    for page in pages:
-        for order in (("ours", "bare"), ("bare", "ours")):
-            for name in order:
-                start = time.perf_counter()
-                functions[name](page)
-                seconds[name] += time.perf_counter() - start
-    ours_rate = 2 * len(pages) / seconds["ours"]
-    bare_rate = 2 * len(pages) / seconds["bare"]
-    text_rate = rate(lambda: [parse_text(SEED_TEXT) for _ in range(500)], 500)
-    return {
-        "text_per_s": text_rate,
-        "html_ours_per_s": ours_rate,
-        "html_trafilatura_per_s": bare_rate,
-        "html_ours_cost_ratio": bare_rate / ours_rate,
-    }
 
 
 def resident_mb(processes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
