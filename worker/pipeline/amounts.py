@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -140,11 +141,15 @@ def _what_it_counts(text: str, end: int, unit: str | None) -> tuple[str | None, 
     return phrase, phrase_end
 
 
-def extract_amounts(text: str, language: str) -> list[Amount]:
+def extract_amounts(
+    text: str, language: str, date_spans: Sequence[tuple[int, int]] | None = None
+) -> list[Amount]:
     """Amounts in ``text``. Years, dates, times, ordinals ("22nd", "3-й") and list markers
-    ("1. ") are not amounts."""
+    ("1. ") are not amounts. ``date_spans``: (start, end) of the dates mentioned in
+    ``text``, in order, when the caller has found them already."""
     lang = language if language in ("en", "uk", "ru") else "en"
-    date_spans = [(d.start, d.end) for d in extract_mentioned_dates(text, lang, None)]
+    if date_spans is None:
+        date_spans = [(d.start, d.end) for d in extract_mentioned_dates(text, lang, None)]
     date_index = 0
     found: list[Amount] = []
     for match in _pattern(lang).finditer(text):

@@ -6,21 +6,23 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy
+
 SIMHASH_ENRICHER = ("simhash.word3", "1")
 _WORD = re.compile(r"\w+")
 _BITS = 64
+_BIT_POSITIONS = numpy.arange(_BITS, dtype=numpy.uint64)
 
 
 def simhash(text: str) -> int:
     """A signed 64-bit fingerprint (it is stored in a PostgreSQL bigint)."""
     words = _WORD.findall(text.casefold())
     shingles = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
-    weights = [0] * _BITS
-    for shingle in shingles:
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(_BITS):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    unsigned = sum(1 << bit for bit in range(_BITS) if weights[bit] > 0)
+    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    values = numpy.frombuffer(digests, dtype=">u8").astype(numpy.uint64)
+    # how many shingles set each bit: a bit of the fingerprint is set when most do
+    ones = ((values[:, None] >> _BIT_POSITIONS) & numpy.uint64(1)).sum(axis=0)
+    unsigned = sum(1 << bit for bit in range(_BITS) if 2 * int(ones[bit]) > len(shingles))
     return unsigned - (1 << _BITS) if unsigned >= 1 << (_BITS - 1) else unsigned
 
 

@@ -32,6 +32,7 @@ RULE_LANGUAGES = ("en", "uk", "ru")
 LANGUAGE_ENRICHER = EnricherResult("language.py3langid+cyrillic", "1")
 _WORD = re.compile(r"\w+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LETTER = re.compile(r"[^\W\d_]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 _CYRILLIC_LANGUAGES = {"uk", "ru", "be", "bg", "mk", "sr", "kk", "ky", "mn"}
@@ -50,7 +51,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
         return None, 0.0
     language, confidence = _identifier().classify(sample)
     cyrillic = len(_CYRILLIC.findall(sample))
-    letters = sum(1 for ch in sample if ch.isalpha())
+    letters = len(_LETTER.findall(sample))
     if letters and cyrillic / letters > 0.5 and language in _CYRILLIC_LANGUAGES | {"uk", "ru"}:
         ukrainian = len(_UKRAINIAN_ONLY.findall(sample))
         russian = len(_RUSSIAN_ONLY.findall(sample))
@@ -105,12 +106,28 @@ def enrich(article: ParsedArticle) -> EnrichedArticle:
         if entity.type == "PER"
         for mention in entity.mentions
     ]
-    enriched.quotes = run(QUOTES, lambda: extract_quotes(body, lang, people))
-    enriched.cited_sources = run(SOURCES, lambda: extract_cited_sources(body, lang))
-    enriched.amounts = run(AMOUNTS, lambda: extract_amounts(body, lang))
+    places = [
+        (mention.start, mention.end)
+        for entity in enriched.entities
+        if entity.type == "LOC"
+        for mention in entity.mentions
+    ]
+    enriched.quotes = run(QUOTES, lambda: extract_quotes(body, lang, people, places))
+    person_spans = [(start, end) for start, end, _ in people]
+    person_names = {name for _, _, name in people}
+    enriched.cited_sources = run(
+        SOURCES, lambda: extract_cited_sources(body, lang, person_spans, person_names)
+    )
     enriched.mentioned_dates = run(
         DATES, lambda: extract_mentioned_dates(body, lang, article.published_at)
     )
+    # dates are not amounts: the spans just found spare the amounts a second date pass
+    date_spans = (
+        [(d.start, d.end) for d in enriched.mentioned_dates]
+        if DATES in [(e.name, e.version) for e in enriched.enrichers]
+        else None
+    )
+    enriched.amounts = run(AMOUNTS, lambda: extract_amounts(body, lang, date_spans))
     headline_and_body = ". ".join(filter(None, [article.title, body]))
     enriched.keywords = run(KEYWORDS, lambda: extract_keywords(headline_and_body, lang))
     enriched.topics = topics(headline_and_body, lang) if enriched.keywords else []

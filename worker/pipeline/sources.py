@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-ENRICHER = ("sources.rules", "1")
+ENRICHER = ("sources.rules", "2")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,36 @@ def _clean(name: str, start: int) -> tuple[str, int, int]:
     return stripped, start, start + len(stripped)
 
 
-def extract_cited_sources(text: str, language: str) -> list[CitedSource]:
-    """Outlets named next to a reporting cue, in order of appearance."""
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of ``spans`` (sorted by start)."""
+    index = bisect.bisect_left(spans, (end, end))
+    return any(s < end and start < e for s, e in spans[max(0, index - 8) : index])
+
+
+def _is_person_name(name: str, person_words: frozenset[str]) -> bool:
+    """Every word of ``name`` is a word of a known person's name, allowing for case
+    endings ("Терехова" ~ "Терехов")."""
+    words = [w.casefold() for w in name.split()]
+    return bool(person_words) and all(
+        any(w[: max(4, len(w) - 2)] == p[: max(4, len(w) - 2)] for p in person_words) for w in words
+    )
+
+
+def extract_cited_sources(
+    text: str,
+    language: str,
+    persons: Sequence[tuple[int, int]] = (),
+    person_names: Iterable[str] = (),
+) -> list[CitedSource]:
+    """Outlets named next to a reporting cue, in order of appearance. ``persons``: (start,
+    end) of person mentions and ``person_names`` their canonical names (from the entity
+    enricher): a name overlapping a person mention, or made of a known person's name words
+    ("Terekhov wrote" after "Ihor Terekhov"), is a person speaking, not an outlet."""
     lang = language if language in _CUES_BEFORE else "en"
+    person_starts = sorted(persons)
+    person_words = frozenset(
+        word.casefold() for name in person_names for word in name.split() if len(word) > 2
+    )
     found: list[CitedSource] = []
     for match in _pattern(lang).finditer(text):
         side = "b" if match.group("cue_before") else "a"
@@ -120,7 +149,9 @@ def extract_cited_sources(text: str, language: str) -> list[CitedSource]:
             ):
                 end = follower.end()
                 name = text[start:end]
-        if not name:
+        if not name or _overlaps(person_starts, start, end):
+            continue
+        if group.endswith("plain") and _is_person_name(name, person_words):
             continue
         found.append(CitedSource(name=name, start=start, end=end, cue=" ".join(cue.split())))
     return found
