@@ -446,13 +446,16 @@ def _clean_lines(text: str, warnings: list[str]) -> list[str]:
             lines[-1].append(line)
         else:
             lines.append([line])
+            if len(lines) > _MAX_LINES:
+                # refuse now: building a list per line of a huge text costs more than
+                # linear time (the garbage collector walks every list made so far)
+                count = sum(1 for raw in text.splitlines() if raw.strip())
+                raise ParseError(
+                    f"the text has about {count:,} lines; an article has at most {_MAX_LINES:,}"
+                )
         previous = line
     if not lines:
         raise ParseError("the text is empty")
-    if len(lines) > _MAX_LINES:
-        raise ParseError(
-            f"the text has {len(lines):,} lines; an article has at most {_MAX_LINES:,}"
-        )
     return [" ".join(parts) for parts in lines]
 
 
