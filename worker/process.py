@@ -20,7 +20,7 @@ from newsflow.store.db import transaction
 from worker.pipeline.enrich import enrich
 from worker.pipeline.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
 from worker.pipeline.html import decode_html
-from worker.pipeline.model import ParseError
+from worker.pipeline.model import EnrichedArticle, ParseError
 from worker.pipeline.parse import parse
 from worker.pipeline.persist import SubmissionInfo, persist
 
@@ -40,7 +40,12 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def process(message: dict[str, Any], settings: Settings, delivery: str) -> Status:
-    """Land the raw submission, then parse -> enrich -> persist. Returns the final state."""
+    """Land the raw submission, then parse -> enrich -> persist. Returns the final state.
+
+    Two transactions: the landing, committed before the pipeline runs so that a worker
+    killed by this submission is counted; then the article with its final state. The
+    connection goes back to the pool in between (a long fetch or parse holds none, and a
+    database restart meanwhile is met by the pool's liveness check, not by a retry)."""
     database_url = settings.require_database_url()
     info = SubmissionInfo(
         id=uuid.UUID(message["id"]),
@@ -59,6 +64,9 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
             payload_json=json_bytes(message["submission"]).decode(),
             received_at=info.received_at,
             message=delivery,
+            # no wait for the WAL flush: the message stays unacknowledged in Redis until
+            # the article's own commit, which is flushed, and flushes this one with it
+            wait_for_flush=False,
         )
     if landing.status in FINAL_STATUSES:
         log.info("submission %s already %s; delivery %s skipped", info.id, landing.status, delivery)
@@ -70,6 +78,28 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         )
         return _finish(database_url, info.id, Status.dead, reason)
 
+    outcome = _run_pipeline(message, settings, info)
+    if isinstance(outcome, Status):
+        return outcome
+
+    try:
+        with transaction(database_url) as connection:
+            written = persist(connection, info, outcome)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.exception("submission %s could not be stored", info.id)
+        return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
+    log.info("submission %s %s", info.id, "done" if written else "was already final")
+    return Status.done
+
+
+def _run_pipeline(
+    message: dict[str, Any], settings: Settings, info: SubmissionInfo
+) -> EnrichedArticle | Status:
+    """Fetch (for a `url` submission), parse and enrich; or the final state of a
+    submission that cannot go through (recorded)."""
+    database_url = settings.require_database_url()
     try:
         submission = Submission.model_validate(message["submission"])
         if submission.kind == "url":
@@ -84,7 +114,7 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         return _finish(database_url, info.id, Status.failed, f"fetch failed: {exc.reason}")
 
     try:
-        enriched = enrich(parse(submission))
+        return enrich(parse(submission))
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(database_url, info.id, Status.failed, reason)
@@ -93,17 +123,6 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
     except Exception as exc:  # a bug on one input must not loop: fail it, keep the payload
         log.exception("submission %s failed in the pipeline", info.id)
         return _finish(database_url, info.id, Status.failed, f"{type(exc).__name__}: {exc}")
-
-    try:
-        with transaction(database_url) as connection:
-            written = persist(connection, info, enriched)
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        log.exception("submission %s could not be stored", info.id)
-        return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
-    log.info("submission %s %s", info.id, "done" if written else "was already final")
-    return Status.done
 
 
 def fetch_content(submission: Submission, settings: Settings) -> Submission:

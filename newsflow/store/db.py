@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
@@ -37,6 +39,15 @@ def transaction(database_url: str) -> Iterator[Connection]:
     """Commit when the block ends, roll back if it raises."""
     with get_engine(database_url).begin() as connection:
         yield connection
+
+
+def driver_connection(connection: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under a SQLAlchemy one, in the same transaction: for
+    pipelines (many statements, one round trip) where SQLAlchemy has no API for them."""
+    pg = connection.connection.driver_connection
+    if not isinstance(pg, psycopg.Connection):
+        raise TypeError(f"expected a psycopg connection, got {type(pg).__name__}")
+    return pg
 
 
 def dispose_engines() -> None:

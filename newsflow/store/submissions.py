@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from newsflow.contract import Status
+from newsflow.store.db import driver_connection
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,13 @@ class Landing:
     deliveries: int
 
 
-_LAND = text(
-    """
+_LAND = """
     INSERT INTO newsflow.submissions AS s
         (id, source, external_id, idempotency_key, kind, payload, received_at, status,
          attempts, deliveries, last_message, landed_at, updated_at)
     VALUES
-        (:id, :source, :external_id, :idempotency_key, :kind, CAST(:payload AS jsonb),
-         :received_at, 'processing', 1, 1, :message, now(), now())
+        (%(id)s, %(source)s, %(external_id)s, %(idempotency_key)s, %(kind)s,
+         %(payload)s::jsonb, %(received_at)s, 'processing', 1, 1, %(message)s, now(), now())
     ON CONFLICT (id) DO UPDATE SET
         attempts = s.attempts + 1,
         -- the same message delivered again means the last try never finished
@@ -40,8 +40,7 @@ _LAND = text(
                       THEN s.status ELSE 'processing' END,
         updated_at = now()
     RETURNING status, attempts, deliveries
-    """
-)
+"""
 
 
 def land_raw_submission(
@@ -55,33 +54,47 @@ def land_raw_submission(
     payload_json: str,
     received_at: datetime,
     message: str,
+    wait_for_flush: bool = True,
 ) -> Landing:
     """Keep the raw submission before anything else can fail. ``message`` identifies one
-    delivery attempt (task id and retry number): seeing it again counts a redelivery."""
-    row = connection.execute(
-        _LAND,
-        {
-            "id": submission_id,
-            "source": source,
-            "external_id": external_id,
-            "idempotency_key": idempotency_key,
-            "kind": kind,
-            "payload": payload_json,
-            "received_at": received_at,
-            "message": message,
-        },
-    ).one()
-    return Landing(Status(row.status), row.attempts, row.deliveries)
+    delivery attempt (task id and retry number): seeing it again counts a redelivery.
+
+    ``wait_for_flush=False`` commits without waiting for the WAL flush (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only). The worker lands so: the
+    task message stays unacknowledged in Redis until the article's own (flushed) commit,
+    which flushes this landing with it, so only a PostgreSQL crash in between can lose
+    the landing, and then the message is delivered and landed again."""
+    params = {
+        "id": submission_id,
+        "source": source,
+        "external_id": external_id,
+        "idempotency_key": idempotency_key,
+        "kind": kind,
+        "payload": payload_json,
+        "received_at": received_at,
+        "message": message,
+    }
+    pg = driver_connection(connection)
+    with pg.pipeline(), pg.cursor() as cursor:
+        if not wait_for_flush:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
+        cursor.execute(_LAND, params)
+        row = cursor.fetchone()
+    if row is None:  # RETURNING answers one row, inserted or updated
+        raise RuntimeError(f"landing {submission_id} returned nothing")
+    status, attempts, deliveries = row
+    return Landing(Status(status), attempts, deliveries)
 
 
-def lock_status(connection: Connection, submission_id: uuid.UUID) -> Status:
-    """Lock the submission row for this transaction: two copies of one task (a redelivery
-    while the first still runs) serialise here, and the second sees the first's result."""
-    status = connection.execute(
-        text("SELECT status FROM newsflow.submissions WHERE id = :id FOR UPDATE"),
-        {"id": submission_id},
-    ).scalar_one()
-    return Status(status)
+# for pipelines on the driver's cursor. Locking the submission row serialises two copies
+# of one task (a redelivery while the first still runs): the second waits here, then sees
+# the first one's result.
+LOCK_STATUS = "SELECT status FROM newsflow.submissions WHERE id = %(id)s FOR UPDATE"
+MARK_DONE = """
+    UPDATE newsflow.submissions
+    SET status = 'done', error = NULL, finished_at = now(), updated_at = now()
+    WHERE id = %(id)s AND status NOT IN ('done', 'failed', 'dead')
+"""
 
 
 def finish(

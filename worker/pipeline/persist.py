@@ -24,7 +24,8 @@ from newsflow.contract import (
     QuoteRecord,
     Status,
 )
-from newsflow.store import articles, enrichment, submissions
+from newsflow.store import articles, submissions
+from newsflow.store.db import driver_connection
 from worker.pipeline.model import EnrichedArticle
 
 
@@ -118,9 +119,19 @@ def build_document(
 
 def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArticle) -> bool:
     """Store the article and mark the submission done. Returns False, writing nothing, when
-    another delivery of the same submission already finished it."""
-    if submissions.lock_status(connection, info.id) in FINAL_STATUSES:
-        return False
+    another delivery of the same submission already finished it.
+
+    Two round trips: lock the submission row (a concurrent copy of the task waits here, then
+    sees the first one's result), then every write in one pipeline: the article row, and
+    its child rows replaced in bulk (see newsflow/store/articles.py)."""
+    pg = driver_connection(connection)
+    key = {"id": info.id}
+    with pg.cursor() as cursor:
+        locked = cursor.execute(submissions.LOCK_STATUS, key).fetchone()
+        if locked is None:
+            raise LookupError(f"submission {info.id} was never landed")
+        if Status(locked[0]) in FINAL_STATUSES:
+            return False
     document = build_document(info, enriched, processed_at=datetime.now(UTC))
     row = {
         "id": info.id,
@@ -138,33 +149,12 @@ def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArti
         "word_count": document.word_count,
         "content_hash": document.content_hash,
         "simhash": enriched.simhash,
-        "document": document.model_dump(mode="json"),
+        "document": document.model_dump_json(),
         "processed_at": document.processed_at,
+        "keywords": [k.text for k in document.keywords],
+        "topics": document.topics,
     }
-    blocks = [
-        {
-            "article_id": info.id,
-            "position": position,
-            "kind": block.kind,
-            "text": block.text,
-            "start_offset": block.start,
-            "end_offset": block.end,
-        }
-        for position, block in enumerate(document.blocks)
-    ]
-    images = [
-        {
-            "article_id": info.id,
-            "position": position,
-            "url": image.url,
-            "caption": image.caption,
-            "credit": image.credit,
-            "people": image.people,
-            "role": image.role,
-        }
-        for position, image in enumerate(document.images)
-    ]
-    articles.upsert_article(connection, row, blocks, images)
-    enrichment.replace_enrichment(connection, info.id, document)
-    submissions.finish(connection, info.id, Status.done)
+    with pg.pipeline(), pg.cursor() as cursor:
+        articles.write_article(cursor, row)
+        cursor.execute(submissions.MARK_DONE, key)
     return True
