@@ -6,11 +6,25 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Extractor
+from trafilatura.utils import load_html
 
-from worker.pipeline.html import decode_html, parse_html, split_credit, strip_site_name
-from worker.pipeline.model import ParsedArticle, ParseError
+from worker.pipeline.html import (
+    _is_link_line,
+    _metadata,
+    _without_furniture,
+    decode_html,
+    parse_html,
+    split_credit,
+    strip_site_name,
+)
+from worker.pipeline.model import ParsedArticle, ParseError, TextBlock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 
@@ -155,12 +169,14 @@ def test_unusable_input_raises_parse_error(html: str) -> None:
 
 
 def assert_article_or_parse_error_quickly(html: str) -> None:
-    started = time.perf_counter()
+    # CPU time of this thread, not wall time: the bound is about the parser never running
+    # away, and must hold on a machine shared with other work (it takes about 2.5 s)
+    started = time.thread_time()
     try:
         parse_html(html)
     except ParseError:
         pass
-    assert time.perf_counter() - started < 10
+    assert time.thread_time() - started < 10
 
 
 def test_deep_nesting() -> None:
@@ -216,3 +232,119 @@ def test_decoded_cp1251_page_parses() -> None:
     page = fixture("uk_article.html").replace('charset="utf-8"', 'charset="windows-1251"')
     article = parse_html(decode_html(page.encode("windows-1251")))
     assert article.title == "У Львові відкрили новий міст через залізницю"
+
+
+# --- page furniture after the article, link tables, one parse, lean metadata ---------------
+
+ARTICLE_PARAGRAPHS = "".join(
+    f"<p>Paragraph {n} of the council report on the harbour works says that the new sea wall, "
+    f"the pumps and the drainage channels will be finished before the winter storms.</p>"
+    for n in range(1, 7)
+)
+
+
+def furniture_page(after: str) -> str:
+    return (
+        "<html><head><title>Harbour works</title></head><body><article>"
+        f"<h1>Harbour works finish before winter</h1>{ARTICLE_PARAGRAPHS}{after}"
+        "</article></body></html>"
+    )
+
+
+def test_related_and_newsletter_tail_is_cut() -> None:
+    article = parse_html(
+        furniture_page(
+            "<h3>Related articles</h3>"
+            "<p>Council opens new bridge after two years of works on the old crossing</p>"
+            "<p>Newsletter</p><p>Sign up for the weekly harbour briefing in your inbox.</p>"
+        )
+    )
+    assert article.body.endswith("before the winter storms.")
+    assert "Related" not in article.body
+    assert "briefing" not in article.body
+
+
+def test_ad_label_goes_wherever_it_stands() -> None:
+    html = furniture_page("").replace(
+        "</p><p>Paragraph 3", "</p><p>Advertisement</p><p>Paragraph 3"
+    )
+    article = parse_html(html)
+    assert "Advertisement" not in article.body
+    assert "Paragraph 3" in article.body
+
+
+def test_marker_words_inside_the_article_are_kept() -> None:
+    """A subheading that starts like a marker ("Recommended …", "Comments from residents")
+    in the first half, or a long line, is text."""
+    blocks = [
+        TextBlock("paragraph", "Opening paragraph of the report with enough words. " * 3),
+        TextBlock("subheading", "Comments from residents"),
+        TextBlock("paragraph", "Residents said the works were loud but worth it. " * 3),
+        TextBlock(
+            "paragraph",
+            "Subscribe is what the council asked every household to do for the flood alerts "
+            "sent by text message, and most of them did.",
+        ),
+        TextBlock("paragraph", "The last paragraph closes the report."),
+    ]
+    assert _without_furniture(blocks) == blocks
+
+
+@pytest.mark.parametrize(
+    "marker", ["Share this story", "Читайте також:", "Похожие новости", "| Related Stories |"]
+)
+def test_end_marker_cuts_only_in_the_second_half(marker: str) -> None:
+    body = TextBlock("paragraph", "A paragraph of the article with a few words in it. " * 4)
+    blocks = [body, body, TextBlock("paragraph", marker), TextBlock("list", "- a")]
+    assert _without_furniture(blocks) == [body, body]
+    assert _without_furniture([TextBlock("paragraph", "Share this"), body]) == [
+        TextBlock("paragraph", "Share this"),
+        body,
+    ]
+
+
+def test_table_rows_of_links_are_navigation() -> None:
+    nav_rows = "".join(
+        f'<tr><td><a href="/{name.lower()}">{name}</a></td><td></td></tr>'
+        for name in ("Business", "Technology", "Health", "Sports")
+    )
+    html = (
+        "<html><head><title>Harbour works</title></head><body><table>"
+        f"<tr><td>{ARTICLE_PARAGRAPHS}</td></tr>{nav_rows}</table></body></html>"
+    )
+    article = parse_html(html)
+    assert "Paragraph 6" in article.body
+    for name in ("Business", "Technology", "Health", "Sports"):
+        assert name not in article.body
+
+
+def test_table_row_mostly_links_is_navigation_and_a_data_row_is_not() -> None:
+    links = {"view all news", "send to a friend", "la sportiva prodigio pro", "la sportiva"}
+    assert _is_link_line("| 09 January 2008 | View all news | Send to a friend |", links)
+    assert not _is_link_line("| La Sportiva Prodigio Pro | 9.2 | $225 | 9.4 oz | 6 mm |", links)
+    assert not _is_link_line("View all news today, and more", links)
+
+
+def test_one_parse_shared_with_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura gets our lxml tree, not the string to parse again, and no second
+    metadata pass."""
+    seen: list[tuple[type, bool]] = []
+    original = trafilatura.bare_extraction
+
+    def spy(filecontent: Any, **options: Any) -> Any:
+        seen.append((type(filecontent), options["with_metadata"]))
+        return original(filecontent, **options)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+    parse_html(fixture("en_article.html"))
+    assert seen == [(HtmlElement, False)]
+
+
+@pytest.mark.parametrize("name", ["en_article.html", "uk_article.html", "ru_article.html"])
+def test_metadata_pass_matches_trafilatura(name: str) -> None:
+    """_metadata is trafilatura's extract_metadata less categories, tags and licence."""
+    tree = load_html(fixture(name))
+    ours = _metadata(tree, "https://example.org/a")
+    theirs = extract_metadata(tree, "https://example.org/a", Extractor().date_params, False)
+    for field in ("title", "author", "url", "hostname", "date", "sitename", "image", "description"):
+        assert getattr(ours, field) == getattr(theirs, field), field

@@ -16,9 +16,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import trafilatura
+from courlan import extract_domain
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.settings import Document
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
@@ -28,13 +39,13 @@ from worker.pipeline.model import ImageRef, ParsedArticle, ParseError, TextBlock
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
 # element count, and no real article body comes near this size.
 MAX_HTML_CHARS = 600_000
-# Below this many characters the main extraction is treated as a miss and a fallback is tried.
-MIN_TEXT_CHARS = 200
 # A page whose extracted words are mostly link texts is a section front or a menu.
 MAX_LINK_WORD_SHARE = 0.8
+# A table row (trafilatura's "| cell | cell |" line) whose words are this much link text is
+# navigation.
+LINK_ROW_SHARE = 0.5
 
 _WORD = re.compile(r"\w+")
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BULKY_MARKUP = re.compile(
     r"<(script|style|svg|noscript)\b(?![^>]*ld\+json)[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.IGNORECASE | re.DOTALL,
@@ -55,6 +66,26 @@ _BOMS = (
 )
 # WHATWG: these labels mean windows-1252 in practice.
 _LATIN1_LABELS = {"iso8859-1", "latin-1", "iso-8859-1", "ascii", "us-ascii", "latin1"}
+
+# A short line that opens the page furniture after an article: related links, sharing,
+# newsletters, copyright. From such a line in the last part of the text, the rest is cut.
+_END_MARKER = re.compile(
+    r"(?:related(?: articles| stories| posts| news| content| coverage| links| topics)?"
+    r"|(?:you|that) (?:may|might) (?:also )?(?:like|enjoy|be interested)"
+    r"|more (?:news|stories|articles|from|in|on this)|latest (?:news|stories|articles)"
+    r"|most (?:read|viewed|popular|shared)|share (?:this|on|the)|follow us|subscribe|sign up"
+    r"|newsletter|copyright|all rights reserved|about the author|leave a (?:comment|reply)"
+    r"|comments?|tags|e-?mail (?:this|to a friend)|back to top|print(?:able)? (?:this|version)"
+    r"|читайте (?:також|также)|схожі|похожие|новини по темі|новости по теме|теги|мітки"
+    r"|коментарі|комментарии|поділитися|поделиться|підписуйтеся|подписывайтесь)\b",
+    re.IGNORECASE,
+)
+# the cut only looks at lines after this share of the text, of at most these many words (or
+# twice as many before a final colon: "You may also be interested in the following:")
+END_MARKER_AFTER = 0.5
+END_MARKER_MAX_WORDS = 6
+# a line that is only this is an ad slot label, wherever it stands
+_AD_LABEL = re.compile(r"(?:advertisements?|sponsored|реклама|ad)", re.IGNORECASE)
 
 _BLOCK_KIND_BY_TAG: dict[str, BlockKind] = {
     "head": "subheading",
@@ -139,14 +170,16 @@ def parse_html(html: str, url: str | None = None) -> ParsedArticle:
 
 
 def _parse_html(html: str, url: str | None) -> ParsedArticle:
-    html = _prepare(html)
-    tree = load_html(html)
+    # One lxml parse serves everything: our own reads (headline, JSON-LD, figures, links),
+    # the metadata pass and trafilatura's extraction (which works on its own copy of it).
+    tree = load_html(_prepare(html))  # also drops the control characters lxml refuses
     if tree is None or not len(tree):
         raise ParseError("the input is not an HTML document")
-    document = _extract(tree, url)
-    if document is None:
+    document = _metadata(tree, url)
+    extracted = _extract(tree, url or document.url)
+    if extracted is None:
         raise ParseError("no article text found in the HTML")
-    blocks = _blocks(document.body)
+    blocks = _blocks(extracted.body)
     if not blocks:
         raise ParseError("no article text found in the HTML")
     link_texts = _link_texts(tree)
@@ -154,6 +187,9 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
         raise ParseError("the page holds only navigation links, no article text")
     # paragraphs and lists made only of link texts are "related" and "read more" lines
     blocks = [block for block in blocks if not _is_link_block(block, link_texts)]
+    blocks = _without_furniture(blocks)
+    if not blocks:
+        raise ParseError("no article text found in the HTML")
     images = _captions(blocks, tree)
 
     provenance: dict[str, str] = {}
@@ -181,10 +217,10 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
 
 
 def _prepare(html: str) -> str:
-    """Make hostile input safe for lxml: control bytes out, size bounded, <title> closed."""
+    """Make hostile input safe for lxml: size bounded, <title> closed. (Control characters
+    are dropped by trafilatura's load_html.)"""
     if not isinstance(html, str):
         raise ParseError("the HTML must be text")
-    html = _CONTROL_CHARS.sub("", html)
     if not html.strip():
         raise ParseError("the HTML document is empty")
     if len(html) > MAX_HTML_CHARS:
@@ -208,29 +244,62 @@ def _close_title(html: str) -> str:
     return f"{html[:end]}</title>{html[end:]}"
 
 
+_DATE_PARAMS = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
+
+
+def _metadata(tree: HtmlElement, url: str | None) -> Document:
+    """trafilatura's metadata pass (trafilatura.metadata.extract_metadata, 2.3.1, as
+    bare_extraction runs it) without the fields we do not keep: categories, tags and licence
+    scan every link of the page, about a tenth of trafilatura's whole time on the dev pages.
+    Reads the tree only (htmldate prunes its own copy)."""
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # noqa: BLE001 - trafilatura guards its JSON-LD reader the same way
+        pass
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.author:
+        metadata.author = extract_author(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, url)
+    if metadata.url:
+        metadata.hostname = extract_domain(metadata.url, fast=True)
+    metadata.date = find_date(tree, **{**_DATE_PARAMS, "url": metadata.url})
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        site = metadata.sitename.lstrip("@")
+        capitalise = site and "." not in site and not site[0].isupper()
+        metadata.sitename = site.title() if capitalise else site
+    elif metadata.url:
+        match = META_URL.match(metadata.url)
+        if match:
+            metadata.sitename = match[1]
+    metadata.clean_and_trim()
+    return metadata
+
+
 def _extract(tree: HtmlElement, url: str | None) -> Document | None:
-    document = _bare_extraction(tree, url)
-    if document is not None and len(document.text or "") >= MIN_TEXT_CHARS:
-        return document
-    # a miss or a stub: the recall-oriented mode sometimes finds the body the default missed
-    fallback = _bare_extraction(tree, url, favor_recall=True)
-    if fallback is not None and len(fallback.text or "") > len((document and document.text) or ""):
-        return fallback
-    return document
+    """The main text only (metadata comes from _metadata), as trafilatura's XML body.
 
-
-def _bare_extraction(tree: HtmlElement, url: str | None, **options: Any) -> Document | None:
+    trafilatura works on its own copy of the tree, and already retries a short extraction in
+    recall mode itself (a retry of ours with favor_recall ran on 1 of the 878 dev pages and
+    never found more). Output "txt" spares its plain-text rendering: _blocks renders the
+    body itself."""
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        output_format="txt",
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
-        **options,
     )
     if not isinstance(document, Document) or document.body is None:
         return None
-    if not (document.text or "").strip():
+    if not (document.raw_text or "").strip():
         return None
     return document
 
@@ -278,10 +347,56 @@ def _link_word_share(blocks: list[TextBlock], link_texts: set[str]) -> float:
 
 
 def _is_link_block(block: TextBlock, link_texts: set[str]) -> bool:
+    """A paragraph or list whose every line is a link's text ("related", "read more"), or a
+    table row that is mostly link texts (menus in layout tables)."""
     if block.kind not in ("paragraph", "list") or not link_texts:
         return False
     lines = [line for line in block.text.split("\n") if line.strip()]
-    return bool(lines) and all(_squash(line.lstrip("-*• ")) in link_texts for line in lines)
+    return bool(lines) and all(_is_link_line(line, link_texts) for line in lines)
+
+
+def _without_furniture(blocks: list[TextBlock]) -> list[TextBlock]:
+    """Ad labels out; the text cut at the first end marker ("Related articles", "Share this",
+    "Newsletter", "Copyright") in the last part of the article."""
+    blocks = [
+        block
+        for block in blocks
+        if len(block.text) > 40 or not _AD_LABEL.fullmatch(_bare_line(block.text))
+    ]
+    total = sum(len(block.text) for block in blocks)
+    seen = 0
+    for index, block in enumerate(blocks):
+        if seen >= END_MARKER_AFTER * total and block.kind != "quote" and len(block.text) < 200:
+            text = block.text.strip()
+            line = _bare_line(text)
+            words = len(_WORD.findall(line))
+            limit = END_MARKER_MAX_WORDS * (2 if text.endswith(":") else 1)
+            if words <= limit and "\n" not in text and _END_MARKER.match(line):
+                return blocks[:index]
+        seen += len(block.text)
+    return blocks
+
+
+def _bare_line(text: str) -> str:
+    """A line without table bars, bullets, surrounding punctuation and extra spaces."""
+    return " ".join(text.replace("|", " ").split()).strip("-*•:.!?()[]«»\"' ")
+
+
+def _is_link_line(line: str, link_texts: set[str]) -> bool:
+    if _squash(line.lstrip("-*• ")) in link_texts:
+        return True
+    if not line.lstrip().startswith("|"):
+        return False
+    # a table row ("| Business | Sport |", "| 15/01/08 | View all news \\| Print |"): navigation
+    # when at least half its words are link texts (layout tables put menus in rows)
+    row = rest = _squash(line)
+    words = len(_WORD.findall(row))
+    linked = 0
+    found = [text for text in link_texts if len(text) > 3 and text in row]
+    for text in sorted(found, key=len, reverse=True):  # each word counted once
+        linked += len(_WORD.findall(text)) * rest.count(text)
+        rest = rest.replace(text, "|")
+    return words > 0 and linked >= LINK_ROW_SHARE * words
 
 
 def _captions(blocks: list[TextBlock], tree: HtmlElement) -> list[ImageRef]:
