@@ -35,10 +35,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-## Speed: pipeline stages, latency, throughput, memory; intake (needs wrk); consumers.
+## Speed: stage costs; API intake vs a bare FastAPI+LPUSH baseline (needs wrk); the
+## pipeline end to end, latency by offered load, memory (one table, JSON, PNG); consumers.
 bench: install
+	mkdir -p bench/results
+	$(BIN)/python bench/stages.py
+	if command -v wrk >/dev/null; then $(BIN)/python bench/intake.py --json bench/results/intake.json; else echo "wrk not installed (apt-get install wrk): intake bench skipped"; fi
 	$(BIN)/python bench/run.py
-	if command -v wrk >/dev/null; then $(BIN)/python bench/intake.py; else echo "wrk not installed: intake bench skipped"; fi
 	$(BIN)/python bench/consumers.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.

@@ -21,7 +21,7 @@ from api.entities import router as entities_router
 from api.feeds import router as feeds_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
-from api.routes import router
+from api.routes import SubmitFastPath, router
 from api.submissions import router as submissions_router
 from newsflow.settings import Settings, get_settings
 
@@ -42,10 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         **connection_options,
     )
+    # The async client has no socket timeout: redis-py wraps every send of a command that
+    # has one in asyncio.wait_for (a task per command: ~5% of the API's profile). Its
+    # callers bound each call instead (api.intake.REDIS_DEADLINE_SECONDS); a command cut
+    # off there closes its connection, so no late reply is read by the next one.
     async_redis = redis.asyncio.Redis.from_url(
         settings.require_redis_url(),
         retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
-        **connection_options,
+        **{**connection_options, "socket_timeout": None},
     )
 
     @asynccontextmanager
@@ -62,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
-    app.state.auth = AuthGate(settings, redis_client)
+    app.state.auth = AuthGate(settings, redis_client, async_redis)
     problems.install(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
     app.include_router(router)
@@ -70,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(consumers_router)
     app.include_router(entities_router)
+    # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
+    # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
+    app.add_middleware(SubmitFastPath)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

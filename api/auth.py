@@ -30,27 +30,35 @@ API refuses to start when bound to any other address. Running open is logged lou
 an open API ignores any Authorization header and treats every caller as ``admin``.
 
 Rate limits: a fixed one-minute window per key (or per client IP when the API runs open)
-in Redis, one atomic Lua call per request. If Redis is unreachable the limit is not
-enforced for that request (the submission itself then answers 503; reads do not need
-Redis), so a Redis fault never becomes a 500.
+in Redis, one atomic Lua call per request; a submission (``POST /v1/articles``) counts
+it inside its intake script instead, in the same round trip. If Redis is unreachable the
+limit is not enforced for that request (the submission itself then answers 503; reads do
+not need Redis), so a Redis fault never becomes a 500.
+
+Nothing here blocks the event loop: a key checked within the cache time is answered from
+memory, a lookup runs in a worker thread, and the window is counted on the async client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import redis
+import redis.asyncio
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
+from api.intake import REDIS_DEADLINE_SECONDS, RateLimit
 from api.problems import PROBLEM_JSON, Problem, ProblemError
 from newsflow.apikeys import (
     SCOPES,
@@ -144,6 +152,13 @@ def keys_required(settings: Settings) -> bool:
     return not loopback
 
 
+class _Miss:
+    """Not in the cache (or too old): the key must be looked up."""
+
+
+MISS = _Miss()
+
+
 @dataclass(frozen=True)
 class _Entry:
     principal: Principal | None
@@ -160,6 +175,15 @@ class KeyVerifier:
         self.ttl = settings.auth_cache_seconds
         self._cache: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+
+    def cached(self, key: str) -> Principal | None | _Miss:
+        """What ``verify`` would answer without a lookup, or MISS when it needs one."""
+        if not looks_like_key(key):
+            return None
+        entry = self._cache.get(hash_key(key))
+        if entry is not None and time.monotonic() - entry.checked_at < self.ttl:
+            return entry.principal
+        return MISS
 
     def verify(self, key: str) -> Principal | None:
         """The key's principal, None for an unknown or revoked key; raises AuthUnavailable
@@ -222,38 +246,91 @@ return {count, ttl}
 
 
 class RateLimiter:
-    """A fixed one-minute window per identity (``key:<id>`` or ``ip:<address>``)."""
+    """A fixed one-minute window per identity (``key:<id>`` or ``ip:<address>``). A
+    submission counts its window inside the intake script instead (``rate_limit``), in
+    the same Redis round trip."""
 
-    def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis_client: redis.Redis,
+        async_redis: redis.asyncio.Redis | None = None,
+    ) -> None:
         self.settings = settings
         self.limit = settings.rate_limit_per_minute
         self._script = redis_client.register_script(_WINDOW)
+        self._script_async = async_redis.register_script(_WINDOW) if async_redis else None
         self._warned_at = -math.inf
+
+    def key(self, identity: str) -> str:
+        return f"{self.settings.redis_key_prefix}rate-limit:{identity}"
+
+    def rate_limit(self, identity: str) -> RateLimit | None:
+        """What the intake script needs to count a submission; None when limits are off."""
+        if self.limit <= 0:
+            return None
+        return RateLimit(self.key(identity), self.limit, WINDOW_MS)
 
     def retry_after(self, identity: str) -> int | None:
         """None if the request may go ahead, else the seconds until the window frees."""
         if self.limit <= 0:
             return None
-        key = f"{self.settings.redis_key_prefix}rate-limit:{identity}"
         try:
-            count, ttl_ms = self._script(keys=[key], args=[WINDOW_MS])
+            count, ttl_ms = self._script(keys=[self.key(identity)], args=[WINDOW_MS])
         except redis.RedisError as exc:
-            if time.monotonic() - self._warned_at > 60:
-                self._warned_at = time.monotonic()
-                logger.warning("rate limits not enforced: Redis is unreachable (%s)", exc)
+            self._unenforced(exc)
             return None
+        return self._answer(count, ttl_ms)
+
+    async def retry_after_async(self, identity: str) -> int | None:
+        """``retry_after`` on the event loop (no thread hop)."""
+        if self.limit <= 0:
+            return None
+        if self._script_async is None:
+            return await run_in_threadpool(self.retry_after, identity)
+        try:
+            async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
+                count, ttl_ms = await self._script_async(
+                    keys=[self.key(identity)], args=[WINDOW_MS]
+                )
+        except (redis.RedisError, OSError) as exc:
+            self._unenforced(exc)
+            return None
+        return self._answer(count, ttl_ms)
+
+    def _answer(self, count: Any, ttl_ms: Any) -> int | None:
         if int(count) <= self.limit:
             return None
         return max(1, math.ceil(int(ttl_ms) / 1000))
 
+    def _unenforced(self, exc: Exception) -> None:
+        if time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
+            logger.warning("rate limits not enforced: Redis is unreachable (%s)", exc)
+
+    def problem(self, retry_after: int) -> ProblemError:
+        return ProblemError(
+            429,
+            "Too many requests",
+            f"over {self.limit} requests per minute; retry in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )
+
 
 class AuthGate:
-    """What ``require_scope`` asks; one per app, at ``app.state.auth``."""
+    """What ``require_scope`` asks; one per app, at ``app.state.auth``. ``authorize``
+    answers who the caller is (or raises the 401/403/503 problem); the rate limit is
+    counted by ``check`` (other endpoints) or by the intake script (submissions)."""
 
-    def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis_client: redis.Redis,
+        async_redis: redis.asyncio.Redis | None = None,
+    ) -> None:
         self.required = keys_required(settings)
         self.verifier = KeyVerifier(settings, redis_client)
-        self.limiter = RateLimiter(settings, redis_client)
+        self.limiter = RateLimiter(settings, redis_client, async_redis)
         if not self.required:
             logger.warning(
                 "\n%s\nnewsflow API runs OPEN, WITHOUT API KEYS (NEWSFLOW_AUTH=%s, bound to "
@@ -265,14 +342,47 @@ class AuthGate:
                 "!" * 78,
             )
 
-    def check(
+    async def check(
         self, request: Request, credentials: HTTPAuthorizationCredentials | None, scope: str
     ) -> Principal:
+        client_host = request.client.host if request.client else None
+        principal, identity = await self.authorize(
+            credentials.credentials if credentials else None, client_host, scope
+        )
+        retry_after = await self.limiter.retry_after_async(identity)
+        if retry_after is not None:
+            raise self.limiter.problem(retry_after)
+        request.state.principal = principal
+        return principal
+
+    async def authorize(
+        self, key: str | None, client_host: str | None, scope: str
+    ) -> tuple[Principal, str]:
+        """The caller (``key``: the bearer credentials, if any) and the identity its rate
+        limit counts under. A key checked recently is answered from the cache, on the
+        event loop; a lookup runs in a worker thread."""
         if not self.required:
             principal = ANONYMOUS
-            identity = f"ip:{request.client.host if request.client else 'unknown'}"
+            identity = f"ip:{client_host or 'unknown'}"
         else:
-            principal = self._authenticate(credentials)
+            if not key:
+                raise ProblemError(
+                    401,
+                    "Unauthorized",
+                    "send an API key: Authorization: Bearer <key>",
+                    {"WWW-Authenticate": REALM},
+                )
+            found = self.verifier.cached(key)
+            if isinstance(found, _Miss):
+                found = await run_in_threadpool(self._verify, key)
+            if found is None:
+                raise ProblemError(
+                    401,
+                    "Unauthorized",
+                    "the API key is unknown or revoked",
+                    {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+                )
+            principal = found
             identity = f"key:{principal.id}"
         if not principal.allows(scope):
             raise ProblemError(
@@ -281,27 +391,11 @@ class AuthGate:
                 f"API key {principal.id} lacks the `{scope}` scope",
                 {"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
             )
-        retry_after = self.limiter.retry_after(identity)
-        if retry_after is not None:
-            raise ProblemError(
-                429,
-                "Too many requests",
-                f"over {self.limiter.limit} requests per minute; retry in {retry_after} s",
-                {"Retry-After": str(retry_after)},
-            )
-        request.state.principal = principal
-        return principal
+        return principal, identity
 
-    def _authenticate(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-        if credentials is None or not credentials.credentials:
-            raise ProblemError(
-                401,
-                "Unauthorized",
-                "send an API key: Authorization: Bearer <key>",
-                {"WWW-Authenticate": REALM},
-            )
+    def _verify(self, key: str) -> Principal | None:
         try:
-            principal = self.verifier.verify(credentials.credentials)
+            return self.verifier.verify(key)
         except AuthUnavailable as exc:
             raise ProblemError(
                 503,
@@ -309,28 +403,32 @@ class AuthGate:
                 "neither Redis nor PostgreSQL can confirm this key right now; retry later",
                 {"Retry-After": RETRY_AFTER},
             ) from exc
-        if principal is None:
-            raise ProblemError(
-                401,
-                "Unauthorized",
-                "the API key is unknown or revoked",
-                {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
-            )
-        return principal
 
 
-def require_scope(scope: str) -> Callable[..., Principal]:
+def bearer_credentials(authorization: str | None) -> str | None:
+    """The key in an ``Authorization: Bearer <key>`` header, as FastAPI's HTTPBearer
+    (``auto_error=False``) reads it; None for none or another scheme."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    credentials = credentials.strip()
+    if not (scheme and credentials) or scheme.lower() != "bearer":
+        return None
+    return credentials
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the request through only with a key holding ``scope`` (or
     ``admin``), within its rate limit; it returns the caller's Principal."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}; one of {SCOPES}")
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> Principal:
         gate: AuthGate = request.app.state.auth
-        return gate.check(request, credentials, scope)
+        return await gate.check(request, credentials, scope)
 
     dependency.__name__ = f"require_scope_{scope}"
     return dependency

@@ -10,12 +10,13 @@ from typing import Any
 import orjson
 import redis
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import SubmissionIntake
 from api.problems import Problem, ProblemError, field_errors
-from newsflow.contract import Submission, json_bytes
+from newsflow.contract import CLEAN_JSON, Submission
 from newsflow.settings import Settings
 
 router = APIRouter(tags=["articles"])
@@ -46,11 +47,13 @@ def summarise(results: list[ItemResult]) -> BatchAccepted:
     )
 
 
-def validate_item(index: int, item: Any) -> Submission | ItemResult:
+def validate_item(
+    index: int, item: Any, context: dict[str, Any] | None = None
+) -> Submission | ItemResult:
     """The submission, or the result that says why this item was refused."""
     external_id = item.get("external_id") if isinstance(item, dict) else None
     try:
-        return Submission.model_validate(item)
+        return Submission.model_validate(item, context=context)
     except ValidationError as exc:
         first = field_errors(list(exc.errors()))[0]
         message = f"{first.field}: {first.message}" if first.field else first.message
@@ -61,20 +64,27 @@ def validate_item(index: int, item: Any) -> Submission | ItemResult:
         )
 
 
-def _loads(raw: bytes) -> Any:
+def _loads(raw: bytes, fallbacks: list[bytes]) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         # lone surrogates and integers beyond 64 bits: the standard parser takes them
+        fallbacks.append(raw)
         return json.loads(raw)
 
 
-def parse_batch(body: bytes, content_type: str, max_items: int) -> list[Any]:
+def parse_batch(
+    body: bytes, content_type: str, max_items: int
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """The items, and the validation context they need: CLEAN_JSON when orjson parsed
+    them all from a body without an escaped NUL, so they hold nothing to clean (orjson
+    refuses lone surrogates, as pydantic does: see Submission.from_json)."""
+    fallbacks: list[bytes] = []
     try:
         if content_type == NDJSON:
-            items = [_loads(line) for line in body.splitlines() if line.strip()]
+            items = [_loads(line, fallbacks) for line in body.splitlines() if line.strip()]
         else:
-            items = _loads(body)
+            items = _loads(body, fallbacks)
     except (ValueError, RecursionError) as exc:
         raise ProblemError(422, "Invalid request", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(items, list):
@@ -85,7 +95,8 @@ def parse_batch(body: bytes, content_type: str, max_items: int) -> list[Any]:
         raise ProblemError(
             413, "Batch too large", f"{len(items)} items; at most {max_items} per request"
         )
-    return items
+    clean = not fallbacks and b"\\u0000" not in body
+    return items, CLEAN_JSON if clean else None
 
 
 # inline (no $defs), so the OpenAPI document needs no extra components
@@ -115,34 +126,45 @@ _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems":
     },
     summary="Submit many articles: a JSON array or NDJSON, results per item",
 )
-async def submit_batch(request: Request) -> BatchAccepted:
+async def submit_batch(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if content_type not in ("application/json", NDJSON):
         raise ProblemError(415, "Unsupported media type", f"send application/json or {NDJSON}")
-    items = parse_batch(await request.body(), content_type, settings.batch_max_items)
-    results: list[ItemResult | None] = []
-    valid: list[tuple[int, Submission, bytes]] = []
+    body = await request.body()
+    items, context = parse_batch(body, content_type, settings.batch_max_items)
+    results: list[dict[str, Any]] = []
+    valid: list[tuple[int, Submission]] = []
     for index, item in enumerate(items):
-        checked = validate_item(index, item)
+        checked = validate_item(index, item, context)
         if isinstance(checked, ItemResult):
-            results.append(checked)
+            results.append(checked.model_dump(mode="json"))
         else:
-            results.append(None)
-            valid.append((index, checked, json_bytes(item)))
+            results.append({})
+            valid.append((index, checked))
     intake: SubmissionIntake = request.app.state.intake
     try:
-        outcomes = await intake.accept_many_async([(s, raw) for _, s, raw in valid])
-    except redis.RedisError as exc:
+        outcomes = await intake.accept_many_async([submission for _, submission in valid])
+    except (redis.RedisError, OSError) as exc:
         # items accepted before the failure answer as duplicates when the batch is resent
         raise ProblemError(
             503, "Queue unavailable", "retry the batch later", {"Retry-After": "5"}
         ) from exc
-    for (index, submission, _), outcome in zip(valid, outcomes, strict=True):
-        results[index] = ItemResult(
-            index=index,
-            external_id=submission.external_id,
-            id=outcome.id,
-            duplicate=outcome.duplicate,
-        )
-    return summarise([r for r in results if r is not None])
+    accepted = duplicates = 0
+    for (index, submission), outcome in zip(valid, outcomes, strict=True):
+        results[index] = {
+            "index": index,
+            "external_id": submission.external_id,
+            "id": str(outcome.id),
+            "duplicate": outcome.duplicate,
+            "error": None,
+        }  # ItemResult(...).model_dump(mode="json"), without building a model per item
+        duplicates += outcome.duplicate
+        accepted += not outcome.duplicate
+    content = {
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "rejected": len(results) - len(valid),
+        "items": results,
+    }  # what summarise() gives, as BatchAccepted serialises it
+    return Response(orjson.dumps(content), status_code=202, media_type="application/json")

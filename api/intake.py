@@ -7,7 +7,9 @@ PostgreSQL first. The message is Celery's own format (see newsflow/taskmessage.p
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,8 +27,7 @@ from newsflow.taskqueue import PROCESS_SUBMISSION
 # If any claim key is taken, answer {its index, its value} and change nothing; else take
 # them all, mark the submission queued and push its task message, all or nothing.
 # KEYS = claim keys..., status key, queue key; ARGV = claim value, ttl, message.
-_ACCEPT = """
-local claims = #KEYS - 2
+_CLAIM_AND_PUSH = """
 for i = 1, claims do
   local existing = redis.call('GET', KEYS[i])
   if existing then return {i, existing} end
@@ -38,6 +39,90 @@ redis.call('SET', KEYS[claims + 1], 'queued', 'EX', ARGV[2])
 redis.call('LPUSH', KEYS[claims + 2], ARGV[3])
 return false
 """
+_ACCEPT = "local claims = #KEYS - 2\n" + _CLAIM_AND_PUSH
+
+# The same, counted first in the caller's rate-limit window (api/auth.py's fixed window,
+# in the same round trip): over the limit, answer {0, milliseconds left in the window}
+# and change nothing else. KEYS += rate-limit key; ARGV += limit, window (ms).
+_ACCEPT_LIMITED = (
+    """
+local window_key = KEYS[#KEYS]
+local count = redis.call('INCR', window_key)
+local left = redis.call('PTTL', window_key)
+if left < 0 then
+  redis.call('PEXPIRE', window_key, ARGV[5])
+  left = tonumber(ARGV[5])
+end
+if count > tonumber(ARGV[4]) then return {0, left} end
+local claims = #KEYS - 3
+"""
+    + _CLAIM_AND_PUSH
+)
+
+
+# Many submissions in one call, each all-or-nothing on its own as in _ACCEPT (a duplicate
+# does not refuse the rest). KEYS = for each item its claim keys then its status key, and
+# the queue key last; ARGV = ttl, the layout ("<claims>:<message length>," per item), each
+# item's claim value, and all the task messages end to end in ONE argument. Redis reads an
+# argument of 32 KB or more in one go, where it reads other commands 16 KB at a time, and
+# with `appendfsync always` it fsyncs after each read that ran a write: messages sent one
+# by one (14 KB each) cost an fsync apiece, a chunk of them in one argument costs one.
+# Answers per item 0 (accepted) or {claim index, its value}.
+_ACCEPT_MANY = """
+local ttl = ARGV[1]
+local blob = ARGV[#ARGV]
+local queue = KEYS[#KEYS]
+local results = {}
+local key, value, offset, n = 1, 3, 1, 0
+for claims, length in string.gmatch(ARGV[2], '(%d+):(%d+),') do
+  claims = tonumber(claims)
+  length = tonumber(length)
+  n = n + 1
+  results[n] = 0
+  for i = 0, claims - 1 do
+    local existing = redis.call('GET', KEYS[key + i])
+    if existing then
+      results[n] = {i + 1, existing}
+      break
+    end
+  end
+  if results[n] == 0 then
+    for i = 0, claims - 1 do
+      redis.call('SET', KEYS[key + i], ARGV[value], 'EX', ttl)
+    end
+    redis.call('SET', KEYS[key + claims], 'queued', 'EX', ttl)
+    redis.call('LPUSH', queue, string.sub(blob, offset, offset + length - 1))
+  end
+  key = key + claims + 1
+  value = value + 1
+  offset = offset + length
+end
+return results
+"""
+# submissions per call of _ACCEPT_MANY: bounds how long one call holds Redis (~1.4 MB)
+ACCEPT_MANY_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Count the submission in this window (see api/auth.py) before accepting it."""
+
+    key: str
+    limit: int
+    window_ms: int
+
+
+class RateLimited(Exception):
+    """Over the rate limit: nothing was accepted."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+# How long a request waits for Redis (the async client has no socket timeout of its own:
+# see api/app.py); past it, the caller answers 503 (TimeoutError is an OSError).
+REDIS_DEADLINE_SECONDS = 5.0
 
 
 class IdempotencyMismatch(Exception):
@@ -90,27 +175,31 @@ class SubmissionIntake:
         self.async_redis = async_redis
         self._accept = redis_client.register_script(_ACCEPT)
         self._accept_async = async_redis.register_script(_ACCEPT)
+        self._accept_limited_async = async_redis.register_script(_ACCEPT_LIMITED)
+        self._accept_many_async = async_redis.register_script(_ACCEPT_MANY)
 
     def _prepare(
         self, submission: Submission, body: bytes, idempotency_key: str | None
     ) -> _Prepared:
         submission_id = new_submission_id()
-        body_hash = hashlib.sha256(body).hexdigest()[:32]
+        task_id = str(submission_id)
+        # only an Idempotency-Key promises "same key, same body" (see _outcome)
+        body_hash = hashlib.sha256(body).hexdigest()[:32] if idempotency_key else ""
         message = {
-            "id": str(submission_id),
+            "id": task_id,
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": idempotency_key,
             "submission": submission.model_dump(mode="json", exclude_unset=True),
         }
         keys = [
             *_claim_keys(self.settings, submission, idempotency_key),
-            status_key(self.settings, submission_id),
+            status_key(self.settings, task_id),
             queue_key(self.settings),
         ]
         args = [
-            f"{submission_id}|{body_hash}",
+            f"{task_id}|{body_hash}",
             self.settings.idempotency_ttl_seconds,
-            task_message(PROCESS_SUBMISSION, str(submission_id), [message], self.settings.queue),
+            task_message(PROCESS_SUBMISSION, task_id, [message], self.settings.queue),
         ]
         return _Prepared(submission_id, keys, args, body_hash, idempotency_key)
 
@@ -128,22 +217,60 @@ class SubmissionIntake:
         return Intake(uuid.UUID(original_id), duplicate=True)
 
     async def accept_async(
-        self, submission: Submission, body: bytes, idempotency_key: str | None
+        self,
+        submission: Submission,
+        body: bytes,
+        idempotency_key: str | None,
+        rate_limit: RateLimit | None = None,
     ) -> Intake:
-        """Claim and enqueue. Raises redis errors when Redis is unreachable: the caller
-        answers 503, and nothing was accepted."""
+        """Claim and enqueue, after counting the request in ``rate_limit``'s window if
+        given (one script, one round trip). Raises RateLimited over the limit, and redis
+        errors when Redis is unreachable: the caller answers 503, and nothing was
+        accepted."""
         prepared = self._prepare(submission, body, idempotency_key)
-        existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
+        async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
+            if rate_limit is None:
+                existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
+            else:
+                existing = await self._accept_limited_async(
+                    keys=[*prepared.keys, rate_limit.key],
+                    args=[*prepared.args, rate_limit.limit, rate_limit.window_ms],
+                )
+        if rate_limit is not None and existing and existing[0] == 0:
+            raise RateLimited(max(1, math.ceil(int(existing[1]) / 1000)))
         return self._outcome(prepared, existing)
 
-    async def accept_many_async(self, items: list[tuple[Submission, bytes]]) -> list[Intake]:
-        """Claim and enqueue many in one pipelined round trip; each item is still atomic
-        on its own (a batch is not all-or-nothing: a duplicate does not refuse the rest)."""
-        prepared = [self._prepare(submission, body, None) for submission, body in items]
-        async with self.async_redis.pipeline(transaction=False) as pipe:
-            for one in prepared:
-                await self._accept_async(keys=one.keys, args=one.args, client=pipe)
-            outcomes = await pipe.execute()
+    async def accept_many_async(self, submissions: list[Submission]) -> list[Intake]:
+        """Claim and enqueue many in one pipelined round trip, ACCEPT_MANY_CHUNK a script
+        call; each item is still atomic on its own (a batch is not all-or-nothing: a
+        duplicate does not refuse the rest). Items carry no Idempotency-Key, so their
+        bodies are not needed."""
+        prepared = [self._prepare(submission, b"", None) for submission in submissions]
+        chunks = max(1, math.ceil(len(prepared) / ACCEPT_MANY_CHUNK))
+        async with (
+            asyncio.timeout(REDIS_DEADLINE_SECONDS * chunks),  # each chunk its own deadline
+            self.async_redis.pipeline(transaction=False) as pipe,
+        ):
+            for start in range(0, len(prepared), ACCEPT_MANY_CHUNK):
+                chunk = prepared[start : start + ACCEPT_MANY_CHUNK]
+                keys: list[str] = []
+                values: list[Any] = []
+                layout: list[str] = []
+                for one in chunk:
+                    claims = one.keys[:-2]
+                    keys += [*claims, one.keys[-2]]  # its claims, its status key
+                    values.append(one.args[0])
+                    layout.append(f"{len(claims)}:{len(one.args[2])},")
+                keys.append(queue_key(self.settings))
+                args = [
+                    self.settings.idempotency_ttl_seconds,
+                    "".join(layout),
+                    *values,
+                    b"".join(one.args[2] for one in chunk),
+                ]
+                await self._accept_many_async(keys=keys, args=args, client=pipe)
+            replies = await pipe.execute()
+        outcomes = [existing for reply in replies for existing in reply]
         return [
             self._outcome(one, existing) for one, existing in zip(prepared, outcomes, strict=True)
         ]

@@ -7,8 +7,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import Problem, problem_response
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised by the wrapped ``receive`` when a body streams in past the limit; this
+    middleware answers 413 (a handler may catch it to answer first, and re-raise)."""
 
 
 class BodyLimitMiddleware:
@@ -25,9 +26,16 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes = self.larger.get(scope.get("path", ""), self.default_max_bytes)
-        headers = dict(scope.get("headers") or [])
-        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
-        if encoding not in (b"", b"identity"):
+        encoding = length = None
+        chunked = False
+        for name, value in scope.get("headers") or ():  # the last of each, as dict() kept
+            if name == b"content-length":
+                length = value
+            elif name == b"content-encoding":
+                encoding = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
             await self._refuse(
                 scope,
                 receive,
@@ -37,7 +45,6 @@ class BodyLimitMiddleware:
                 "send the body uncompressed",
             )
             return
-        length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > max_bytes):
             await self._refuse(
                 scope,
@@ -47,6 +54,10 @@ class BodyLimitMiddleware:
                 "Request body too large",
                 f"the limit is {max_bytes} bytes",
             )
+            return
+        if length is not None and not chunked:
+            # the HTTP server never passes on more than Content-Length bytes
+            await self.app(scope, receive, send)
             return
 
         received = 0
@@ -58,7 +69,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -68,7 +79,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
             if response_started:
                 raise
             await self._refuse(

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import orjson
 import redis
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AUTH_RESPONSES, require_scope
-from api.intake import IdempotencyMismatch, SubmissionIntake
-from api.problems import Problem, ProblemError
+from api.auth import AUTH_RESPONSES, AuthGate, bearer_credentials, require_scope
+from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
+from api.limits import BodyTooLarge
+from api.problems import PROBLEM_JSON, Problem, ProblemError, validation_problem
 from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission
 from newsflow.settings import Settings
 from newsflow.store import articles, related, submissions
@@ -44,8 +50,12 @@ def _self_link(request: Request, submission_id: uuid.UUID) -> Links:
     return Links(self=f"{_settings(request).base_url}/v1/articles/{submission_id}")
 
 
+SUBMIT_PATH = "/v1/articles"
+MAX_IDEMPOTENCY_KEY = 255
+
+
 @router.post(
-    "/v1/articles",
+    SUBMIT_PATH,
     status_code=202,
     response_model=Accepted,
     responses={
@@ -64,16 +74,56 @@ def _self_link(request: Request, submission_id: uuid.UUID) -> Links:
 )
 async def submit_article(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> JSONResponse:
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    idempotency_key: Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)] = None,
+) -> Response:
+    """Declares the endpoint (OpenAPI) and serves it where this router runs without
+    SubmitFastPath; create_app's app answers it in SubmitFastPath, with the same checks
+    (the dependency above has counted the rate limit here)."""
+    submission, body = await _read_submission(request.headers.get("content-type"), request.body)
+    answer = await _accept(request.app.state, submission, body, idempotency_key, None)
+    return Response(answer.content, answer.status, answer.headers, answer.media_type)
+
+
+@dataclass
+class _Answer:
+    status: int
+    content: bytes
+    headers: dict[str, str] | None = None
+    media_type: str = "application/json"
+
+
+def _problem_answer(error: ProblemError) -> _Answer:
+    return _Answer(
+        error.problem.status,
+        orjson.dumps(error.problem.model_dump(exclude_none=True)),
+        error.headers,
+        PROBLEM_JSON,
+    )
+
+
+async def _read_submission(
+    content_type: str | None, read_body: Callable[[], Awaitable[bytes]]
+) -> tuple[Submission, bytes]:
+    """The media type, the body and its validation: 415, 413 (while streaming) or 422."""
+    content_type = (content_type or "application/json").split(";")[0].strip()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ProblemError(415, "Unsupported media type", "send application/json")
-    body = await request.body()
-    submission = Submission.from_json(body)  # ValidationError -> 422 problem
-    intake = _intake(request)
+    body = await read_body()
+    return Submission.from_json(body), body  # ValidationError -> 422 problem
+
+
+async def _accept(
+    state: Any,
+    submission: Submission,
+    body: bytes,
+    idempotency_key: str | None,
+    rate_limit: RateLimit | None,
+) -> _Answer:
+    """The intake script (counting ``rate_limit`` in it when given: RateLimited over it)
+    and the answer."""
+    intake: SubmissionIntake = state.intake
     try:
-        result = await intake.accept_async(submission, body, idempotency_key)
+        result = await intake.accept_async(submission, body, idempotency_key, rate_limit)
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,
@@ -90,25 +140,146 @@ async def submit_article(
 
     status = Status.queued
     if result.duplicate:
-        status = await run_in_threadpool(_known_status, request, result.id)
-    accepted = Accepted(
-        id=result.id,
-        status=status,
-        links=_self_link(request, result.id),
-        duplicate=result.duplicate,
-    )
-    return JSONResponse(
-        accepted.model_dump(mode="json"),
-        status_code=200 if result.duplicate else 202,
-        headers={"Location": accepted.links.self},
-    )
+        status = await run_in_threadpool(_known_status, state.settings, result.id)
+    link = f"{state.settings.base_url}/v1/articles/{result.id}"
+    content = orjson.dumps(
+        {
+            "id": str(result.id),
+            "status": status.value,
+            "links": {"self": link},
+            "duplicate": result.duplicate,
+        }
+    )  # what Accepted(...).model_dump(mode="json") gives, without building the model
+    return _Answer(200 if result.duplicate else 202, content, {"Location": link})
 
 
-def _known_status(request: Request, submission_id: uuid.UUID) -> Status:
+class SubmitFastPath:
+    """``POST /v1/articles`` as plain ASGI, in front of FastAPI's routing: the same
+    answers as the route above (authentication and scope, the Idempotency-Key header,
+    media type, body, validation, intake), without the dependency machinery and its
+    thread hop, and with the rate limit counted inside the intake script (one Redis round
+    trip). A request refused before the script counts its window on its own, as the
+    route's dependency would have, and answers 429 when over it. Sits inside
+    BodyLimitMiddleware (413/415 before the body is read)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or _route_path(scope) != SUBMIT_PATH
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            answer = await self._answer(scope["app"].state, scope, receive)
+        except _Disconnected:
+            return
+        headers = [
+            (b"content-length", str(len(answer.content)).encode()),
+            (b"content-type", answer.media_type.encode()),
+        ]
+        for name, value in (answer.headers or {}).items():
+            headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.content})
+
+    async def _answer(self, state: Any, scope: Scope, receive: Receive) -> _Answer:
+        content_type = authorization = idempotency_key = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's get()
+            if name == b"content-type" and content_type is None:
+                content_type = value.decode("latin-1")
+            elif name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+            elif name == b"idempotency-key" and idempotency_key is None:
+                idempotency_key = value.decode("latin-1")
+        gate: AuthGate = state.auth
+        client = scope.get("client")
+        try:
+            _, identity = await gate.authorize(
+                bearer_credentials(authorization), client[0] if client else None, "submit"
+            )
+        except ProblemError as exc:
+            return _problem_answer(exc)
+        rate_limit = gate.limiter.rate_limit(identity)
+        try:
+            if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "string_too_long",
+                            "loc": ("header", "idempotency-key"),
+                            "msg": f"String should have at most {MAX_IDEMPOTENCY_KEY} characters",
+                            "input": idempotency_key,
+                            "ctx": {"max_length": MAX_IDEMPOTENCY_KEY},
+                        }
+                    ]
+                )
+            submission, body = await _read_submission(content_type, _body_reader(receive))
+        except (ProblemError, ValidationError, RequestValidationError, BodyTooLarge) as exc:
+            # refused before the intake script could count the request: count it here
+            if rate_limit is not None:
+                retry_after = await gate.limiter.retry_after_async(identity)
+                if retry_after is not None:
+                    return _problem_answer(gate.limiter.problem(retry_after))
+            if isinstance(exc, BodyTooLarge):
+                raise  # BodyLimitMiddleware answers 413
+            if isinstance(exc, ProblemError):
+                return _problem_answer(exc)
+            return _problem_answer(_validation_error(list(exc.errors())))
+        try:
+            return await _accept(state, submission, body, idempotency_key, rate_limit)
+        except RateLimited as exc:
+            return _problem_answer(gate.limiter.problem(exc.retry_after))
+        except ProblemError as exc:  # counted by the script (or Redis is unreachable)
+            return _problem_answer(exc)
+
+
+class _Disconnected(Exception):
+    """The client went away while sending the body: nobody to answer."""
+
+
+def _validation_error(errors: list[Any]) -> ProblemError:
+    problem = validation_problem(errors)
+    error = ProblemError(problem.status, problem.title, problem.detail)
+    error.problem = problem
+    return error
+
+
+def _body_reader(receive: Receive) -> Callable[[], Awaitable[bytes]]:
+    async def read() -> bytes:
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    return read
+
+
+def _route_path(scope: Scope) -> str:
+    """The path routing sees (without the root path), as Starlette computes it."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if (
+        root_path
+        and path.startswith(root_path)
+        and path[len(root_path) : len(root_path) + 1] == "/"
+    ):
+        return path[len(root_path) :]
+    return path
+
+
+def _known_status(settings: Settings, submission_id: uuid.UUID) -> Status:
     """The status of an earlier submission, for answering its repeat. PostgreSQL is asked
     if it answers; intake does not depend on it."""
     try:
-        with get_engine(_settings(request).require_database_url()).connect() as connection:
+        with get_engine(settings.require_database_url()).connect() as connection:
             row = submissions.get_submission(connection, submission_id)
     except SQLAlchemyError:
         row = None

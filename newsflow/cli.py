@@ -35,7 +35,15 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="NEWSFLOW_API_WORKERS",
+    show_envvar=True,
+    help="uvicorn worker processes (`newsflow up` runs what NEWSFLOW_API_WORKERS says)",
+)
 def api(workers: int) -> None:
     """Serve the HTTP API."""
     import uvicorn
@@ -47,6 +55,10 @@ def api(workers: int) -> None:
         host=settings.api_host,
         port=settings.api_port,
         workers=workers,
+        # named, not "auto": a missing uvloop or httptools fails at start instead of
+        # silently falling back to asyncio's loop and h11; no log line per request
+        loop="uvloop",
+        http="httptools",
         log_level="info",
         access_log=False,
     )

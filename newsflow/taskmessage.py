@@ -6,14 +6,14 @@ A test compares these messages with ones Celery itself sends."""
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
-import uuid
 from typing import Any
 
 import orjson
 import redis
+from pybase64 import b64encode  # SIMD: a tenth of the standard library's time per article
+from uuid_utils import uuid4
 
 from newsflow.contract import json_bytes
 from newsflow.settings import Settings
@@ -47,7 +47,7 @@ def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> b
         "stamps": {},
     }
     envelope = {
-        "body": base64.b64encode(body).decode(),
+        "body": orjson.Fragment(b'"' + b64encode(body) + b'"'),  # base64 needs no escaping
         "content-encoding": "utf-8",
         "content-type": "application/json",
         "headers": headers,
@@ -58,7 +58,7 @@ def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> b
             "delivery_info": {"exchange": "", "routing_key": queue},
             "priority": 0,
             "body_encoding": "base64",
-            "delivery_tag": str(uuid.uuid4()),
+            "delivery_tag": str(uuid4()),  # uuid_utils: no system call per message
         },
     }
     return orjson.dumps(envelope)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -66,3 +68,70 @@ def test_integers_beyond_64_bits_are_kept_and_serialised() -> None:
         b'{"source": "s", "text": "a", "metadata": {"n": 99999999999999999999}}'
     )
     assert json_bytes(submission.metadata) == b'{"n":99999999999999999999}'
+
+
+def test_nesting_limit_is_the_same_with_and_without_anything_to_clean() -> None:
+    """from_json skips the cleaning walk when the body escapes no NUL: the depth it
+    refuses must not move. Seven levels of metadata pass, eight do not, either way."""
+    for levels, accepted in ((7, True), (8, False)):
+        nested = b'{"a":' * levels + b'"v"' + b"}" * levels
+        for text in (b'"a"', b'"a\\u0000"'):  # nothing to clean / a NUL to drop
+            body = b'{"source": "s", "text": ' + text + b', "metadata": ' + nested + b"}"
+            if accepted:
+                assert Submission.from_json(body).text == "a"
+            else:
+                with pytest.raises(ValidationError, match="nested deeper"):
+                    Submission.from_json(body)
+
+
+def test_depth_check_refuses_what_the_cleaning_walk_refuses() -> None:
+    from newsflow.contract import _check_depth, _clean
+
+    random = __import__("random").Random(7)
+
+    def generate(depth: int) -> Any:
+        roll = random.random()
+        if depth > 12 or roll < 0.3:
+            return random.choice([1, "x", None, [], {}])
+        if roll < 0.65:
+            return {str(i): generate(depth + 1) for i in range(random.randint(0, 3))}
+        return [generate(depth + 1) for _ in range(random.randint(0, 3))]
+
+    for _ in range(3000):
+        value = {"source": "s", "metadata": generate(1)}
+        refused = []
+        for check in (_clean, _check_depth):
+            try:
+                check(value)
+                refused.append(False)
+            except ValueError:
+                refused.append(True)
+        assert refused[0] == refused[1], value
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"source": "s", "external_id": "e", "text": "Заголовок\\n\\nТекст — статті 🙂"}',
+        '{"source": "s", "html": "<p>x</p>", "metadata": {"k": ["a", {"b": 1.5}]}}',
+        '{"source": "s", "url": "https://example.com/a", "authors": ["A", "B"]}',
+    ],
+)
+def test_fast_validation_gives_what_the_full_cleaning_gives(body: str) -> None:
+    assert Submission.from_json(body.encode()) == Submission.model_validate(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("plain ascii", "plain ascii"),
+        ("кирилиця 🙂", "кирилиця 🙂"),
+        ("a\ud800b", "a\ufffdb"),
+        ("é\udfff\x00", "é\ufffd"),
+        ("\udbff\udc00", "\ufffd\ufffd"),  # an escaped pair stays two lone surrogates
+    ],
+)
+def test_clean_text_finds_surrogates_as_the_pattern_does(value: str, cleaned: str) -> None:
+    from newsflow.contract import clean_text
+
+    assert clean_text(value) == cleaned
