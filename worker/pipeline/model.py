@@ -35,6 +35,8 @@ class ParsedArticle:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
+    modified_at: datetime | None = None
+    tags: list[str] = field(default_factory=list)
     url: str | None = None
     site: str | None = None
     images: list[ImageRef] = field(default_factory=list)

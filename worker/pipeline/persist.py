@@ -69,6 +69,8 @@ def build_document(
         language=enriched.language,
         language_confidence=enriched.language_confidence,
         published_at=parsed.published_at,
+        modified_at=parsed.modified_at,
+        tags=parsed.tags,
         authors=parsed.authors,
         site=parsed.site,
         alternates=parsed.alternates,
