@@ -6,11 +6,17 @@ and HTML parse rate next to bare trafilatura on the same pages.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# as `newsflow worker` runs the pipeline: one BLAS/OpenMP thread per process, so the costs
+# are what a worker process pays (set before numpy loads)
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
