@@ -188,13 +188,11 @@ class KeyVerifier:
     def verify(self, key: str) -> Principal | None:
         """The key's principal, None for an unknown or revoked key; raises AuthUnavailable
         when neither Redis nor PostgreSQL can answer and nothing is cached."""
-        if not looks_like_key(key):
-            return None
-        key_hash = hash_key(key)
-        now = time.monotonic()
+        hit = self.cached(key)
+        if not isinstance(hit, _Miss):
+            return hit
+        key_hash, now = hash_key(key), time.monotonic()
         entry = self._cache.get(key_hash)
-        if entry is not None and now - entry.checked_at < self.ttl:
-            return entry.principal
         try:
             principal = self._lookup(key_hash)
         except AuthUnavailable:
@@ -250,16 +248,10 @@ class RateLimiter:
     submission counts its window inside the intake script instead (``rate_limit``), in
     the same Redis round trip."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        redis_client: redis.Redis,
-        async_redis: redis.asyncio.Redis | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, async_redis: redis.asyncio.Redis) -> None:
         self.settings = settings
         self.limit = settings.rate_limit_per_minute
-        self._script = redis_client.register_script(_WINDOW)
-        self._script_async = async_redis.register_script(_WINDOW) if async_redis else None
+        self._script = async_redis.register_script(_WINDOW)
         self._warned_at = -math.inf
 
     def key(self, identity: str) -> str:
@@ -271,34 +263,17 @@ class RateLimiter:
             return None
         return RateLimit(self.key(identity), self.limit, WINDOW_MS)
 
-    def retry_after(self, identity: str) -> int | None:
-        """None if the request may go ahead, else the seconds until the window frees."""
-        if self.limit <= 0:
-            return None
-        try:
-            count, ttl_ms = self._script(keys=[self.key(identity)], args=[WINDOW_MS])
-        except redis.RedisError as exc:
-            self._unenforced(exc)
-            return None
-        return self._answer(count, ttl_ms)
-
     async def retry_after_async(self, identity: str) -> int | None:
-        """``retry_after`` on the event loop (no thread hop)."""
+        """Counts the request: None if it may go ahead, else the seconds until the window
+        frees."""
         if self.limit <= 0:
             return None
-        if self._script_async is None:
-            return await run_in_threadpool(self.retry_after, identity)
         try:
             async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
-                count, ttl_ms = await self._script_async(
-                    keys=[self.key(identity)], args=[WINDOW_MS]
-                )
+                count, ttl_ms = await self._script(keys=[self.key(identity)], args=[WINDOW_MS])
         except (redis.RedisError, OSError) as exc:
             self._unenforced(exc)
             return None
-        return self._answer(count, ttl_ms)
-
-    def _answer(self, count: Any, ttl_ms: Any) -> int | None:
         if int(count) <= self.limit:
             return None
         return max(1, math.ceil(int(ttl_ms) / 1000))
@@ -323,14 +298,11 @@ class AuthGate:
     counted by ``check`` (other endpoints) or by the intake script (submissions)."""
 
     def __init__(
-        self,
-        settings: Settings,
-        redis_client: redis.Redis,
-        async_redis: redis.asyncio.Redis | None = None,
+        self, settings: Settings, redis_client: redis.Redis, async_redis: redis.asyncio.Redis
     ) -> None:
         self.required = keys_required(settings)
         self.verifier = KeyVerifier(settings, redis_client)
-        self.limiter = RateLimiter(settings, redis_client, async_redis)
+        self.limiter = RateLimiter(settings, async_redis)
         if not self.required:
             logger.warning(
                 "\n%s\nnewsflow API runs OPEN, WITHOUT API KEYS (NEWSFLOW_AUTH=%s, bound to "

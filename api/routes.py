@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette._utils import get_route_path  # the path routing matches, root_path removed
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import AUTH_RESPONSES, AuthGate, bearer_credentials, require_scope
@@ -92,12 +94,11 @@ class _Answer:
     media_type: str = "application/json"
 
 
-def _problem_answer(error: ProblemError) -> _Answer:
+def _problem_answer(error: ProblemError | Problem) -> _Answer:
+    problem = error if isinstance(error, Problem) else error.problem
+    headers = None if isinstance(error, Problem) else error.headers
     return _Answer(
-        error.problem.status,
-        orjson.dumps(error.problem.model_dump(exclude_none=True)),
-        error.headers,
-        PROBLEM_JSON,
+        problem.status, orjson.dumps(problem.model_dump(exclude_none=True)), headers, PROBLEM_JSON
     )
 
 
@@ -169,22 +170,16 @@ class SubmitFastPath:
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
-            or _route_path(scope) != SUBMIT_PATH
+            or get_route_path(scope) != SUBMIT_PATH
         ):
             await self.app(scope, receive, send)
             return
         try:
             answer = await self._answer(scope["app"].state, scope, receive)
-        except _Disconnected:
-            return
-        headers = [
-            (b"content-length", str(len(answer.content)).encode()),
-            (b"content-type", answer.media_type.encode()),
-        ]
-        for name, value in (answer.headers or {}).items():
-            headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.content})
+        except ClientDisconnect:
+            return  # nobody to answer
+        response = Response(answer.content, answer.status, answer.headers, answer.media_type)
+        await response(scope, receive, send)
 
     async def _answer(self, state: Any, scope: Scope, receive: Receive) -> _Answer:
         content_type = authorization = idempotency_key = None
@@ -217,7 +212,7 @@ class SubmitFastPath:
                         }
                     ]
                 )
-            submission, body = await _read_submission(content_type, _body_reader(receive))
+            submission, body = await _read_submission(content_type, Request(scope, receive).body)
         except (ProblemError, ValidationError, RequestValidationError, BodyTooLarge) as exc:
             # refused before the intake script could count the request: count it here
             if rate_limit is not None:
@@ -228,51 +223,13 @@ class SubmitFastPath:
                 raise  # BodyLimitMiddleware answers 413
             if isinstance(exc, ProblemError):
                 return _problem_answer(exc)
-            return _problem_answer(_validation_error(list(exc.errors())))
+            return _problem_answer(validation_problem(list(exc.errors())))
         try:
             return await _accept(state, submission, body, idempotency_key, rate_limit)
         except RateLimited as exc:
             return _problem_answer(gate.limiter.problem(exc.retry_after))
         except ProblemError as exc:  # counted by the script (or Redis is unreachable)
             return _problem_answer(exc)
-
-
-class _Disconnected(Exception):
-    """The client went away while sending the body: nobody to answer."""
-
-
-def _validation_error(errors: list[Any]) -> ProblemError:
-    problem = validation_problem(errors)
-    error = ProblemError(problem.status, problem.title, problem.detail)
-    error.problem = problem
-    return error
-
-
-def _body_reader(receive: Receive) -> Callable[[], Awaitable[bytes]]:
-    async def read() -> bytes:
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    return read
-
-
-def _route_path(scope: Scope) -> str:
-    """The path routing sees (without the root path), as Starlette computes it."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if (
-        root_path
-        and path.startswith(root_path)
-        and path[len(root_path) : len(root_path) + 1] == "/"
-    ):
-        return path[len(root_path) :]
-    return path
 
 
 def _known_status(settings: Settings, submission_id: uuid.UUID) -> Status:
