@@ -78,7 +78,7 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         )
         return _finish(database_url, info.id, Status.dead, reason)
 
-    outcome = _run_pipeline(message, settings, info)
+    outcome = _run_pipeline(message, settings, info, database_url)
     if isinstance(outcome, Status):
         return outcome
 
@@ -95,11 +95,10 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
 
 
 def _run_pipeline(
-    message: dict[str, Any], settings: Settings, info: SubmissionInfo
+    message: dict[str, Any], settings: Settings, info: SubmissionInfo, database_url: str
 ) -> EnrichedArticle | Status:
     """Fetch (for a `url` submission), parse and enrich; or the final state of a
     submission that cannot go through (recorded)."""
-    database_url = settings.require_database_url()
     try:
         submission = Submission.model_validate(message["submission"])
         if submission.kind == "url":

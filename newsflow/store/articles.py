@@ -56,8 +56,7 @@ UPSERT_ARTICLE = (
     )
 )
 
-BLOCKS_AND_IMAGES = ("article_blocks", "article_images")
-CHILD_TABLES = BLOCKS_AND_IMAGES + enrichment.TABLES
+CHILD_TABLES = ("article_blocks", "article_images", *enrichment.TABLES)
 
 # one statement for every child table (different tables: no ordering between them)
 DELETE_CHILDREN = (

@@ -90,9 +90,10 @@ def land_raw_submission(
 # of one task (a redelivery while the first still runs): the second waits here, then sees
 # the first one's result.
 LOCK_STATUS = "SELECT status FROM newsflow.submissions WHERE id = %(id)s FOR UPDATE"
-MARK_DONE = """
+# to a final state, unless it already reached one (also on the driver's cursor: persist)
+FINISH = """
     UPDATE newsflow.submissions
-    SET status = 'done', error = NULL, finished_at = now(), updated_at = now()
+    SET status = %(status)s, error = %(error)s, finished_at = now(), updated_at = now()
     WHERE id = %(id)s AND status NOT IN ('done', 'failed', 'dead')
 """
 
@@ -101,15 +102,8 @@ def finish(
     connection: Connection, submission_id: uuid.UUID, status: Status, error: str | None = None
 ) -> bool:
     """Move a submission to a final state, unless it already reached one."""
-    result = connection.execute(
-        text(
-            """
-            UPDATE newsflow.submissions
-            SET status = :status, error = :error, finished_at = now(), updated_at = now()
-            WHERE id = :id AND status NOT IN ('done', 'failed', 'dead')
-            """
-        ),
-        {"id": submission_id, "status": status.value, "error": error},
+    result = connection.exec_driver_sql(
+        FINISH, {"id": submission_id, "status": status.value, "error": error}
     )
     return result.rowcount == 1
 

@@ -419,10 +419,7 @@ def _razdel_join(atoms: list[tuple[int, int, str, str]], index: int, buffer: str
             return True
         if left + right in ("--", "**"):
             return True
-    if left_type == "OTHER" and right_type in _WORDLIKE:
-        return True
-    if left_type in _WORDLIKE and right_type == "OTHER":
-        return True
+    # (the "other" rule joins only non-punctuation atoms: answered at the top)
     return left.lower() == "yahoo" and right == "!"
 
 

@@ -29,7 +29,7 @@ from trafilatura.metadata import (
     extract_title,
     extract_url,
 )
-from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
+from trafilatura.settings import Document, Extractor
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
@@ -252,7 +252,7 @@ def _close_title(html: str) -> str:
     return f"{html[:end]}</title>{html[end:]}"
 
 
-_DATE_PARAMS = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
+_DATE_PARAMS = Extractor().date_params  # htmldate's settings as bare_extraction's
 
 
 def _metadata(tree: HtmlElement, url: str | None) -> Document:

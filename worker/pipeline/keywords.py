@@ -91,8 +91,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
-@lru_cache(maxsize=200_000)
-def _lemma(word: str, language: str) -> str:
+def _lemma(word: str, language: str) -> str:  # cached through _word
     if len(word) > 1 and word.isupper():
         return word  # acronyms: pymorphy reads НАТО as a form of "Ната"
     if language in ("uk", "ru"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,3 +95,10 @@ class EnrichedArticle:
     keywords: list[Any] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     simhash: int = 0  # duplicates.simhash of the body: near-duplicates differ in few bits
+
+
+def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of ``spans`` (sorted by start; none of them more
+    than 8 deep in overlap)."""
+    index = bisect.bisect_left(spans, (end, end))
+    return any(s < end and start < e for s, e in spans[max(0, index - 8) : index])

@@ -158,5 +158,5 @@ def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArti
     }
     with pg.pipeline(), pg.cursor() as cursor:
         articles.write_article(cursor, row)
-        cursor.execute(submissions.MARK_DONE, key)
+        cursor.execute(submissions.FINISH, {**key, "status": "done", "error": None})
     return True

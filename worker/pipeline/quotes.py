@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from worker.pipeline.model import overlaps
+
 ENRICHER = ("quotes.rules", "2")
 
 
@@ -537,12 +539,6 @@ class _Resolver:
         return identity.name, identity.role, person.start, person.end
 
 
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether [start, end) overlaps one of ``spans`` (sorted by start)."""
-    index = bisect.bisect_left(spans, (end, end))
-    return any(s < end and start < e for s, e in spans[max(0, index - 8) : index])
-
-
 def _paragraph_bounds(text: str, position: int) -> tuple[int, int]:
     start = text.rfind("\n\n", 0, position)
     end = text.find("\n\n", position)
@@ -590,7 +586,7 @@ def extract_quotes(
         cue = _cue_after(doc, close_mark, paragraph_end) or _cue_before(
             doc, window_start, open_mark
         )
-        if cue is not None and cue.kind == "name" and _overlaps(place_spans, cue.start, cue.end):
+        if cue is not None and cue.kind == "name" and overlaps(place_spans, cue.start, cue.end):
             cue = _Cue("pronoun", cue.start, cue.end, cue.position)
         resolved = resolver.resolve(cue, text) if cue else None
         speaker: tuple[str | None, str | None, int | None, int | None] = (

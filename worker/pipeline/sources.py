@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from worker.pipeline.model import overlaps
 
 ENRICHER = ("sources.rules", "2")
 
@@ -91,12 +92,6 @@ def _clean(name: str, start: int) -> tuple[str, int, int]:
     return stripped, start, start + len(stripped)
 
 
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether [start, end) overlaps one of ``spans`` (sorted by start)."""
-    index = bisect.bisect_left(spans, (end, end))
-    return any(s < end and start < e for s, e in spans[max(0, index - 8) : index])
-
-
 def _is_person_name(name: str, person_words: frozenset[str]) -> bool:
     """Every word of ``name`` is a word of a known person's name, allowing for case
     endings ("Терехова" ~ "Терехов")."""
@@ -149,7 +144,7 @@ def extract_cited_sources(
             ):
                 end = follower.end()
                 name = text[start:end]
-        if not name or _overlaps(person_starts, start, end):
+        if not name or overlaps(person_starts, start, end):
             continue
         if group.endswith("plain") and _is_person_name(name, person_words):
             continue
