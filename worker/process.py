@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
 from newsflow.settings import Settings
 from newsflow.store import submissions
-from newsflow.store.db import transaction
+from newsflow.store.db import get_engine, transaction
 from worker.pipeline.enrich import enrich
 from worker.pipeline.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
 from worker.pipeline.html import decode_html
@@ -43,9 +43,10 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
     """Land the raw submission, then parse -> enrich -> persist. Returns the final state.
 
     Two transactions: the landing, committed before the pipeline runs so that a worker
-    killed by this submission is counted; then the article with its final state. The
-    connection goes back to the pool in between (a long fetch or parse holds none, and a
-    database restart meanwhile is met by the pool's liveness check, not by a retry)."""
+    killed by this submission is counted; then the article with its final state. Both on
+    one connection, checked out (and its liveness checked) once: a worker process runs one
+    task at a time, so holding it through the pipeline keeps it from no one, and each
+    checkout's ping is a round trip that waits on a busy PostgreSQL."""
     database_url = settings.require_database_url()
     info = SubmissionInfo(
         id=uuid.UUID(message["id"]),
@@ -53,45 +54,48 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
         external_id=message["submission"].get("external_id"),
         received_at=datetime.fromisoformat(message["received_at"]),
     )
-    with transaction(database_url) as connection:
-        landing = submissions.land_raw_submission(
-            connection,
-            submission_id=info.id,
-            source=info.source,
-            external_id=info.external_id,
-            idempotency_key=message.get("idempotency_key"),
-            kind=next((k for k in ("text", "html") if k in message["submission"]), "url"),
-            payload_json=json_bytes(message["submission"]).decode(),
-            received_at=info.received_at,
-            message=delivery,
-            # no wait for the WAL flush: the message stays unacknowledged in Redis until
-            # the article's own commit, which is flushed, and flushes this one with it
-            wait_for_flush=False,
-        )
-    if landing.status in FINAL_STATUSES:
-        log.info("submission %s already %s; delivery %s skipped", info.id, landing.status, delivery)
-        return landing.status
-    if landing.deliveries > settings.max_deliveries:
-        reason = (
-            f"the worker died {landing.deliveries - 1} times processing this submission "
-            f"(limit {settings.max_deliveries})"
-        )
-        return _finish(database_url, info.id, Status.dead, reason)
+    with get_engine(database_url).connect() as connection:
+        with connection.begin():
+            landing = submissions.land_raw_submission(
+                connection,
+                submission_id=info.id,
+                source=info.source,
+                external_id=info.external_id,
+                idempotency_key=message.get("idempotency_key"),
+                kind=next((k for k in ("text", "html") if k in message["submission"]), "url"),
+                payload_json=json_bytes(message["submission"]).decode(),
+                received_at=info.received_at,
+                message=delivery,
+                # no wait for the WAL flush: the message stays unacknowledged in Redis until
+                # the article's own commit, which is flushed, and flushes this one with it
+                wait_for_flush=False,
+            )
+        if landing.status in FINAL_STATUSES:
+            log.info(
+                "submission %s already %s; delivery %s skipped", info.id, landing.status, delivery
+            )
+            return landing.status
+        if landing.deliveries > settings.max_deliveries:
+            reason = (
+                f"the worker died {landing.deliveries - 1} times processing this submission "
+                f"(limit {settings.max_deliveries})"
+            )
+            return _finish(database_url, info.id, Status.dead, reason)
 
-    outcome = _run_pipeline(message, settings, info, database_url)
-    if isinstance(outcome, Status):
-        return outcome
+        outcome = _run_pipeline(message, settings, info, database_url)
+        if isinstance(outcome, Status):
+            return outcome
 
-    try:
-        with transaction(database_url) as connection:
-            written = persist(connection, info, outcome)
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        log.exception("submission %s could not be stored", info.id)
-        return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
-    log.info("submission %s %s", info.id, "done" if written else "was already final")
-    return Status.done
+        try:
+            with connection.begin():
+                written = persist(connection, info, outcome)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("submission %s could not be stored", info.id)
+            return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
+        log.info("submission %s %s", info.id, "done" if written else "was already final")
+        return Status.done
 
 
 def _run_pipeline(
@@ -151,13 +155,16 @@ def _decode_page(body: bytes, charset: str | None) -> str:
     return decode_html(body)
 
 
-def give_up(message: dict[str, Any], settings: Settings, reason: str) -> None:
+def give_up(message: dict[str, Any], settings: Settings, reason: str) -> bool:
     """Retries of a transient fault are exhausted: record the submission as failed, with
-    the reason, so it can be replayed (best effort: the database may be what is down)."""
+    the reason, so it can be replayed. False when that cannot be recorded either (the
+    database is what is down): the caller must then keep the message, not drop it."""
     try:
         _finish(settings.require_database_url(), uuid.UUID(message["id"]), Status.failed, reason)
     except Exception:
         log.exception("could not record that %s failed: %s", message.get("id"), reason)
+        return False
+    return True
 
 
 def _finish(database_url: str, submission_id: uuid.UUID, status: Status, reason: str) -> Status:

@@ -25,9 +25,14 @@ def process_submission(self: Task, message: dict[str, Any]) -> str:
     except Exception as exc:
         if not is_transient(exc):
             raise
-        if self.request.retries >= settings.transient_retry_max:
-            give_up(message, settings, f"gave up after {self.request.retries} retries: {exc}")
-            raise
         countdown = backoff_seconds(self.request.retries, settings.transient_retry_backoff_max)
+        if self.request.retries >= settings.transient_retry_max:
+            reason = f"gave up after {self.request.retries} retries: {exc}"
+            if give_up(message, settings, reason):
+                raise
+            # the failure cannot even be recorded (the database is down): dropping the
+            # message would leave the submission `processing` for ever, so keep retrying
+            # at the longest backoff until PostgreSQL is back
+            countdown = float(settings.transient_retry_backoff_max)
         log.warning("transient fault on %s, retry in %.1f s: %s", message.get("id"), countdown, exc)
         raise self.retry(exc=TransientError(str(exc)), countdown=countdown) from exc

@@ -46,7 +46,7 @@ def _identifier() -> LanguageIdentifier:
 def detect_language(text: str) -> tuple[str | None, float]:
     """Language code and confidence. py3langid confuses Ukrainian and Russian on short
     texts; letters only one of them has settle it."""
-    sample = text[:5000]
+    sample = text[:2000]  # langid settles well before 2,000 characters; its walk is per byte
     if not _WORD.search(sample):
         return None, 0.0
     language, confidence = _identifier().classify(sample)
