@@ -23,7 +23,7 @@ from newsflow.contract import ArticleDocument, Links, Status, clean_text
 from newsflow.settings import Settings
 from newsflow.store import feed, search
 from newsflow.store.db import get_engine
-from newsflow.store.feed import BadCursor
+from newsflow.store.feed import BadCursor, CursorPruned
 
 _PROBLEM_SCHEMA = {"schema": {"$ref": "#/components/schemas/Problem"}}
 # AUTH_RESPONSES, with the Problem schema under application/problem+json too (the media
@@ -97,6 +97,12 @@ class FeedPage(BaseModel):
     items: list[FeedItem]
     next: str = Field(description="The cursor to continue from (the last item's, or `after`).")
     caught_up: bool = Field(description="True when fewer than `limit` changes were ready.")
+
+
+class CursorPrunedProblem(Problem):
+    resume_after: str = Field(
+        description="Pass as `after` to continue from the oldest change still kept."
+    )
 
 
 class _Filters:
@@ -179,6 +185,24 @@ def _bad_cursor(name: str, exc: BadCursor) -> ProblemError:
     return error
 
 
+def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:
+    resume_after = feed.encode_cursor(*exc.resume_after)
+    message = (
+        f"changes after this cursor were pruned (the feed keeps "
+        f"{settings.feed_retention_days} days); continue with after={resume_after} from the "
+        "oldest change still kept, or start again without `after`"
+    )
+    error = ProblemError(410, "Cursor too old")
+    error.problem = CursorPrunedProblem(
+        title="Cursor too old",
+        status=410,
+        detail=f"after: {message}",
+        errors=[FieldError(field="after", message=message)],
+        resume_after=resume_after,
+    )
+    return error
+
+
 @router.get(
     "/articles",
     response_model=ArticlePage,
@@ -231,8 +255,20 @@ def list_articles(
         "become final. Start with no `after` (the beginning) or `after=now` (only changes "
         "from now on), then pass `next` back as `after`. A cursor never skips a change, "
         "whatever the order in which concurrent workers commit. PostgreSQL consumers can "
-        "`LISTEN newsflow_articles` to learn (payload: the article id) when to read again."
+        "`LISTEN newsflow_articles` to learn (payload: the article id) when to read again. "
+        "Changes older than the retention (NEWSFLOW_FEED_RETENTION_DAYS) are pruned: a "
+        "cursor from before them answers 410 with `resume_after`."
     ),
+    responses={
+        410: {
+            "model": CursorPrunedProblem,
+            "description": "Changes after `after` were pruned; `resume_after` is where the "
+            "oldest change still kept follows",
+            "content": {
+                PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/CursorPrunedProblem"}}
+            },
+        }
+    },
 )
 def read_feed(
     request: Request,
@@ -257,7 +293,9 @@ def read_feed(
         raise _bad_cursor("after", exc) from exc
     try:
         with get_engine(settings.require_database_url()).connect() as connection:
-            if after == feed.NOW:
+            if after is None:
+                position = feed.oldest_cursor(connection)
+            elif after == feed.NOW:
                 position = feed.current_end(connection)
             rows = feed.read_feed(
                 connection,
@@ -266,6 +304,10 @@ def read_feed(
                 include_document=with_document,
                 base_url=settings.base_url,
             )
+            if after is not None and after != feed.NOW:
+                feed.check_not_pruned(connection, position)
+    except CursorPruned as exc:
+        raise _cursor_pruned(settings, exc) from exc
     except SQLAlchemyError as exc:
         raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
     items = [

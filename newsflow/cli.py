@@ -6,14 +6,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
 
 import click
 import httpx
 
 from newsflow.client_cli import COMMANDS as CLIENT_COMMANDS
+from newsflow.feed_cli import feed
 from newsflow.keys_cli import keys
 from newsflow.reprocess_cli import reprocess
 from newsflow.settings import get_settings
@@ -66,14 +69,23 @@ def api(workers: int) -> None:
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--concurrency", type=int, default=None, help="worker processes")
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="create this file once the models are loaded and the worker takes tasks",
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(concurrency: int | None, celery_args: tuple[str, ...]) -> None:
+def worker(concurrency: int | None, ready_file: Path | None, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker on the submissions queue (extra arguments go to Celery)."""
     # one thread per process for the NLP models: worker processes already use every core,
     # and oversubscribed BLAS threads made natasha ten times slower under load
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    from worker.celery_app import app
+    from worker.celery_app import app, create_file_when_ready
+
+    if ready_file is not None:
+        create_file_when_ready(ready_file)
 
     settings = get_settings()
     argv = [
@@ -118,27 +130,40 @@ def up() -> None:
         env.update(NEWSFLOW_DATABASE_URL=database_url, NEWSFLOW_REDIS_URL=redis_url)
 
         upgrade(database_url)
-        children = [
-            _spawn([sys.executable, "-m", "newsflow.cli", "worker"], env),
-            _spawn([sys.executable, "-m", "newsflow.cli", "api"], env),
-        ]
+        # The worker is ready seconds after the API (it loads its NLP models first). It
+        # says so by creating a file once Celery's worker_ready fires (after the warm-up on
+        # worker_init, with its consumer running): a local file in a directory private to
+        # this run, so nothing left by an earlier run or another worker can be mistaken
+        # for it, and nothing to clean up in Redis or PostgreSQL.
+        run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsflow-up-")))
+        worker_ready_file = run_dir / "worker.ready"
+        worker_process = _spawn(
+            [sys.executable, "-m", "newsflow.cli", "worker", f"--ready-file={worker_ready_file}"],
+            env,
+        )
+        api_process = _spawn([sys.executable, "-m", "newsflow.cli", "api"], env)
+        children = [worker_process, api_process]
         stack.callback(_stop_all, children)
         _trap_sigterm()
         base_url = f"http://{settings.api_host}:{settings.api_port}"
-        _wait_ready(base_url, children)
-        click.echo(
-            f"newsflow is ready in {time.monotonic() - started:.1f} s\n"
-            f"  API:  {base_url}  (docs {base_url}/docs)\n"
-            "  Ctrl-C stops everything."
-        )
-        if settings.api_host in ("127.0.0.1", "localhost"):
-            click.echo("  The API is open to anyone on this machine: it binds to localhost only.")
         try:
+            _wait_ready(base_url, api_process, worker_process, worker_ready_file)
+            click.echo(
+                f"newsflow is ready in {time.monotonic() - started:.1f} s\n"
+                f"  API:  {base_url}  (docs {base_url}/docs)\n"
+                "  Ctrl-C stops everything."
+            )
+            if settings.api_host in ("127.0.0.1", "localhost"):
+                click.echo(
+                    "  The API is open to anyone on this machine: it binds to localhost only."
+                )
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             click.echo("a newsflow process exited; stopping", err=True)
         except KeyboardInterrupt:
             click.echo("\nstopping newsflow")
+            return
+    sys.exit(1)  # a process died (the rest are stopped by now): a supervisor should know
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -153,18 +178,49 @@ def _trap_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _wait_ready(base_url: str, children: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 60
+def _wait_ready(
+    base_url: str,
+    api: subprocess.Popen[bytes],
+    worker: subprocess.Popen[bytes],
+    worker_ready_file: Path,
+    timeout: float = 120,
+) -> None:
+    """Until the API answers /readyz and the worker has created its ready file; a child
+    that exits meanwhile ends the wait at once, with a ClickException (exit status 1)."""
+    deadline = time.monotonic() + timeout
+    api_ready = worker_ready = False
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            raise click.ClickException("a newsflow process exited during start-up")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        for name, child in (("worker", worker), ("API", api)):
+            if child.poll() is not None:
+                raise click.ClickException(
+                    f"the {name} exited during start-up ({_exit_status(child.returncode)}); "
+                    "see its output above"
+                )
+        worker_ready = worker_ready or worker_ready_file.exists()
+        api_ready = api_ready or _api_ready(base_url)
+        if api_ready and worker_ready:
+            return
         time.sleep(0.1)
-    raise click.ClickException("the API did not become ready within 60 s")
+    late = " and ".join(
+        name for name, ready in (("the API", api_ready), ("the worker", worker_ready)) if not ready
+    )
+    raise click.ClickException(f"{late} did not become ready within {timeout:.0f} s")
+
+
+def _api_ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _exit_status(returncode: int) -> str:
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    try:
+        return f"killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"
 
 
 def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
@@ -179,6 +235,7 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 main.add_command(keys)
+main.add_command(feed)
 main.add_command(submissions)
 main.add_command(reprocess)
 for _command in CLIENT_COMMANDS:

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         default=60, description="Cap of the jittered exponential backoff (s)."
     )
 
+    feed_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days the change feed keeps an entry: older ones are pruned hourly by the "
+        "worker and by `newsflow feed prune`; 0 = keep forever.",
+    )
+
     fetch_max_bytes: int = Field(
         default=5 * 1024 * 1024,
         description="Largest page the worker fetches for a `url` submission.",

@@ -1,13 +1,24 @@
 """The worker's Celery app: `celery -A worker.celery_app worker`."""
 
-from celery.signals import worker_init, worker_process_init
+import logging
+from pathlib import Path
+from typing import Any
+
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 from newsflow.settings import get_settings
-from newsflow.store.db import dispose_engines
+from newsflow.store.db import dispose_engines, get_engine
+from newsflow.store.feed import prune_feed
 from newsflow.taskqueue import make_celery
 
 app = make_celery(get_settings())
 app.conf.imports = ("worker.tasks",)
+
+logger = logging.getLogger(__name__)
+
+FEED_PRUNE_INTERVAL = 3600.0  # seconds between prunes once the old entries are gone
+FEED_PRUNE_TURN = 0.5  # seconds one turn may prune: the parent's event loop waits meanwhile
+FEED_PRUNE_PAUSE = 1.0  # seconds between turns while old entries remain
 
 
 @worker_process_init.connect
@@ -23,3 +34,53 @@ def _warm_up_pipeline(**_: object) -> None:
     from worker.pipeline.warmup import warm_up
 
     warm_up()
+
+
+def create_file_when_ready(path: Path) -> None:
+    """Create ``path`` once this worker takes tasks: Celery sends worker_ready after the
+    warm-up above (worker_init) and once the consumer runs. `newsflow up` waits for it."""
+
+    def create(**_: object) -> None:
+        path.touch()
+
+    worker_ready.connect(create, weak=False)  # a closure: a weak reference would lapse
+
+
+class FeedPruner:
+    """Prunes the change feed from the worker parent, without Celery beat: at start, then
+    hourly, on the event loop's own timer (nothing to check per task). A turn stops after
+    FEED_PRUNE_TURN seconds, so a large backlog never stalls task dispatch for long; several
+    workers may do this at once (an advisory lock lets one of them work)."""
+
+    def __init__(self, timer: Any, database_url: str, retention_days: int) -> None:
+        self.timer = timer
+        self.database_url = database_url
+        self.retention_days = retention_days
+
+    def run(self) -> None:
+        delay = FEED_PRUNE_INTERVAL
+        try:
+            result = prune_feed(
+                get_engine(self.database_url), self.retention_days, time_budget=FEED_PRUNE_TURN
+            )
+        except Exception:  # the database may be down: try again next time, keep working
+            logger.warning("pruning the change feed failed", exc_info=True)
+        else:
+            if result.deleted:
+                logger.info(
+                    "pruned %d change-feed entries older than %d days",
+                    result.deleted,
+                    self.retention_days,
+                )
+            if result.more:
+                delay = FEED_PRUNE_PAUSE
+        self.timer.call_after(delay, self.run)
+
+
+@worker_ready.connect
+def _schedule_feed_pruning(sender: Any, **_: object) -> None:
+    settings = get_settings()
+    if settings.feed_retention_days == 0:  # keep forever
+        return
+    pruner = FeedPruner(sender.timer, settings.require_database_url(), settings.feed_retention_days)
+    sender.timer.call_after(0, pruner.run)

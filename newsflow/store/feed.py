@@ -34,18 +34,29 @@ change is not exposed yet.
 
 The cursor is opaque to clients: 32 hex digits, the xid and the position (64 bits each).
 ``now`` starts at the current end of the feed: ``(xmin, 0)``.
+
+Retention (``prune_feed``, migration 0006). ``changed_at`` is the writing transaction's
+start, so it does not grow with (xid, position): deleting every row older than the cutoff
+would leave holes, and a consumer resuming after the last deleted row would skip the newer
+rows between. Pruning deletes a *prefix* instead: the exposed rows (xid below the snapshot
+xmin, so final) that sort before the first exposed row not older than the cutoff. An old
+row behind a newer one waits for the next prune. ``newsflow.feed_pruned`` records the last
+row deleted; every row at or before it is gone, every row after it is still there. A
+cursor below it has missed changes: ``check_not_pruned`` raises ``CursorPruned``, and the
+consumer is told to resume after that point (the oldest change kept comes next).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 START = (0, 0)
 NOW = "now"
@@ -54,8 +65,28 @@ CURSOR_PATTERN = "^[0-9a-f]{32}$"
 MAX_POSITION = 2**63 - 1
 
 
+# advisory lock key of pruning (a constant nothing else uses): one pruner at a time per
+# database, and the others skip instead of queueing behind its row locks
+PRUNE_LOCK_KEY = 0x6E66_0FEE_D9E0_0001
+
+
 class BadCursor(ValueError):
     """A cursor that this server did not hand out."""
+
+
+class CursorPruned(LookupError):
+    """Changes after this cursor were pruned: the consumer has missed some."""
+
+    def __init__(self, resume_after: tuple[int, int]) -> None:
+        super().__init__(f"changes up to {encode_cursor(*resume_after)} were pruned")
+        self.resume_after = resume_after
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    more: bool  # stopped by the time budget with old rows left
+    busy: bool  # another pruner holds the lock: it does the work
 
 
 @dataclass(frozen=True)
@@ -153,3 +184,106 @@ def read_feed(
         )
         for row in rows
     ]
+
+
+def pruned_through(connection: Connection) -> tuple[int, int] | None:
+    """The last change pruning deleted, or None if the feed was never pruned. Every change
+    at or before it is gone; every change after it is kept."""
+    row = connection.execute(
+        text("SELECT xid::text AS xid, position FROM newsflow.feed_pruned")
+    ).one_or_none()
+    return (int(row.xid), row.position) if row else None
+
+
+def oldest_cursor(connection: Connection) -> tuple[int, int]:
+    """Where "from the beginning" starts: just before the oldest change kept."""
+    return pruned_through(connection) or START
+
+
+def check_not_pruned(connection: Connection, after: tuple[int, int]) -> None:
+    """Raise ``CursorPruned`` if changes after the cursor ``after`` were pruned. Call it
+    *after* ``read_feed``: a prune that commits between the two is then still caught,
+    whereas checking first could pass and then read a page with a freshly pruned hole."""
+    horizon = pruned_through(connection)
+    if horizon is not None and after < horizon:
+        raise CursorPruned(horizon)
+
+
+def prune_feed(
+    engine: Engine,
+    retention_days: int,
+    *,
+    batch_size: int = 1000,
+    time_budget: float | None = None,
+) -> PruneResult:
+    """Delete the feed's changes older than ``retention_days`` (by the database's clock),
+    as a prefix in feed order (see the module docstring), ``batch_size`` rows per
+    transaction so no lock is held for long. ``time_budget`` (seconds) stops it between
+    batches, for callers that must not block; the next call carries on."""
+    if retention_days <= 0:
+        raise ValueError("retention_days must be positive (0 means keep forever)")
+    started = time.monotonic()
+    with engine.connect() as connection:
+        # the prefix ends at the first exposed row young enough to keep, or at xmin if
+        # every exposed row is old; rows before it are final, so the bound holds for
+        # every batch below even as new changes arrive
+        bound = connection.execute(
+            text(
+                """
+                SELECT coalesce(young.xid, horizon.xmin)::text AS xid,
+                       coalesce(young.position, 0) AS position
+                FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) horizon
+                LEFT JOIN LATERAL (
+                    SELECT f.xid, f.position FROM newsflow.feed f
+                    WHERE f.xid < horizon.xmin
+                      AND f.changed_at >= now() - make_interval(days => :days)
+                    ORDER BY f.xid, f.position
+                    LIMIT 1
+                ) young ON true
+                """
+            ),
+            {"days": retention_days},
+        ).one()
+    deleted = 0
+    while True:
+        with engine.begin() as connection:
+            locked = connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PRUNE_LOCK_KEY}
+            ).scalar_one()
+            if not locked:
+                return PruneResult(deleted, more=False, busy=True)
+            rows = connection.execute(
+                text(
+                    """
+                    DELETE FROM newsflow.feed WHERE position IN (
+                        SELECT position FROM newsflow.feed
+                        WHERE (xid, position) < (CAST(:xid AS xid8), :position)
+                        ORDER BY xid, position
+                        LIMIT :batch
+                    )
+                    RETURNING xid::text AS xid, position
+                    """
+                ),
+                {"xid": bound.xid, "position": bound.position, "batch": batch_size},
+            ).all()
+            if rows:
+                last_xid, last_position = max((int(row.xid), row.position) for row in rows)
+                # in the same transaction as the delete: the record never lags the rows
+                connection.execute(
+                    text(
+                        """
+                        INSERT INTO newsflow.feed_pruned AS p (singleton, xid, position)
+                        VALUES (true, CAST(:xid AS xid8), :position)
+                        ON CONFLICT (singleton) DO UPDATE
+                            SET xid = EXCLUDED.xid, position = EXCLUDED.position,
+                                pruned_at = now()
+                            WHERE (p.xid, p.position) < (EXCLUDED.xid, EXCLUDED.position)
+                        """
+                    ),
+                    {"xid": str(last_xid), "position": last_position},
+                )
+        deleted += len(rows)
+        if len(rows) < batch_size:
+            return PruneResult(deleted, more=False, busy=False)
+        if time_budget is not None and time.monotonic() - started >= time_budget:
+            return PruneResult(deleted, more=True, busy=False)

@@ -1,6 +1,7 @@
 """`newsflow up` (what `make up` runs) on a machine with nothing configured: embedded
 PostgreSQL and Redis, migrations, a worker and the API; the seed goes through; Ctrl-C
-stops everything."""
+stops everything. It says it is ready only once the worker is, and when the worker dies
+while starting it says so and exits 1."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import psutil
 import pytest
 
 from newsflow.embedded import free_port
-from tests.conftest import ROOT, SEED
+from newsflow.settings import Settings
+from tests.conftest import ROOT, SEED, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +72,74 @@ def test_up_serves_the_seed_from_embedded_servers_and_stops_cleanly(tmp_path: Pa
     time.sleep(0.5)
     still_running = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert still_running == [], output[-3000:]
+
+
+def test_up_waits_for_the_worker_and_exits_1_when_it_dies_starting(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The API answers within a second or two; the worker loads its NLP models for
+    seconds more. Here it never gets there: frozen while loading (SIGSTOP), then killed as
+    the OOM killer would. `up` must not have claimed readiness meanwhile, and must then
+    say what died, stop the API and exit 1 instead of waiting on. (Our own servers this
+    time: the NEWSFLOW_DATABASE_URL / NEWSFLOW_REDIS_URL path of `up`.)"""
+    port = free_port()
+    env = settings_env(settings)
+    env.update(NEWSFLOW_DATA_DIR=str(tmp_path / "data"), NEWSFLOW_API_PORT=str(port))
+    log_path = tmp_path / "up.log"
+    log = log_path.open("wb")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "newsflow.cli", "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    worker: psutil.Process | None = None
+    try:
+        worker = _wait_for_child(up, "worker", 60)
+        worker.suspend()  # a fresh interpreter is still importing: far from ready
+        api = _wait_for_child(up, "api", 10)
+
+        def api_answers() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait_for(api_answers, up, 60)
+        time.sleep(1)  # ample time for `up` to claim readiness if it watched only the API
+        assert b"newsflow is ready" not in log_path.read_bytes()
+        worker.kill()
+        up.wait(60)
+    finally:
+        if worker is not None and worker.is_running():
+            worker.kill()
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            up.wait(60)
+        log.close()
+    output = log_path.read_text()
+    assert up.returncode == 1, output[-3000:]
+    assert "Error: the worker exited during start-up (killed by SIGKILL)" in output
+    assert "newsflow is ready" not in output
+    assert not api.is_running() or api.status() == psutil.STATUS_ZOMBIE, output[-3000:]
+
+
+def _wait_for_child(
+    process: subprocess.Popen[bytes], command: str, timeout: float
+) -> psutil.Process:
+    """The child of `newsflow up` that runs `newsflow <command>`, as soon as it exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(process.pid).children():
+            try:
+                if child.cmdline()[2:4] == ["newsflow.cli", command]:
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        assert process.poll() is None, "newsflow up exited early"
+        time.sleep(0.01)
+    raise AssertionError(f"no `newsflow {command}` within {timeout} s")
 
 
 def _wait_for(condition: object, process: subprocess.Popen[bytes], timeout: float) -> None:
