@@ -55,7 +55,13 @@ from newsflow.embedded import EmbeddedRedis, free_port  # noqa: E402
 from newsflow.settings import Settings  # noqa: E402
 
 SEED = (ROOT / "seeds" / "000_9315569b376cac04.txt").read_text()
-TEXT = ((SEED + "\n\n") * 5)[:9800]  # ~10 KB of JSON once escaped
+
+
+def article_text(size: int) -> str:
+    return ((SEED + "\n\n") * (1 + size // len(SEED)))[:size]
+
+
+TEXT = article_text(9800)  # ~10 KB of JSON once escaped
 PREFIX = "newsflow:"
 NEWSFLOW_QUEUE = f"{PREFIX}newsflow.articles"
 BASELINE_QUEUE = "baseline:articles"
@@ -341,6 +347,7 @@ class Fresh:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    global TEXT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
@@ -353,6 +360,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--batch-seconds", type=float, default=10, help="each batch run (a 1000 batch is 10 MB)"
     )
     parser.add_argument("--appendfsync", default="always", choices=("always", "everysec"))
+    parser.add_argument(
+        "--text-bytes", type=int, default=9800, help="article text length (default ~10 KB)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--also", action="append", default=[], metavar="LABEL=DIR",
@@ -366,6 +376,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     worker_counts = [int(w) for w in args.workers.split(",") if w]
     batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b]
     only = set(args.only.split(",")) if args.only else None
+    TEXT = article_text(args.text_bytes)
 
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
