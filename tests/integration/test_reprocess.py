@@ -72,3 +72,29 @@ def test_stale_articles_are_reprocessed_from_the_cli_and_the_api(
     third = _wait_done_after(client, article_id, again["processed_at"])
     assert third["title"] == first["title"]
     assert sql_row(database_url, COUNTS, {"id": article_id}) == counts_before
+
+
+def test_an_article_keyworded_under_a_renamed_enricher_is_stale(
+    client: TestClient, worker: WorkerProcess, settings: Settings, database_url: str
+) -> None:
+    response = client.post("/v1/articles", json={"source": "renamed", "text": SEED.read_text()})
+    article_id = wait_for_final(client, response.json()["id"])["id"]
+    env = settings_env(settings)
+    listed = CliRunner().invoke(cli, ["reprocess", "--stale", "--dry-run"], env=env)
+    assert article_id not in listed.output  # freshly enriched: current in every enricher
+    # as the keyword enricher recorded itself before it was renamed (it was yake's then)
+    sql_row(
+        database_url,
+        """
+        UPDATE newsflow.articles
+        SET document = jsonb_set(document, '{enrichers}', (
+            SELECT jsonb_agg(CASE WHEN e ->> 'name' LIKE 'keywords.%%'
+                THEN '{"name": "keywords.yake+pymorphy3", "version": "1"}'::jsonb ELSE e END)
+            FROM jsonb_array_elements(document -> 'enrichers') AS e))
+        WHERE id = %s RETURNING id
+        """,
+        (article_id,),
+    )
+    listed = CliRunner().invoke(cli, ["reprocess", "--stale", "--dry-run"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert article_id in listed.output

@@ -202,3 +202,219 @@ def test_our_tokenizer_is_razdels(text: str) -> None:
     assert [tuple(t) for t in _tokenize(text)] == [
         (t.start, t.stop, t.text) for t in tokenize(text)
     ]
+
+
+# ------------------------------------------------------------------ the grid story
+# tests/fixtures/enrich/grid_*.txt: one story in three languages, with errors found in review
+
+
+def _grid_body(language: str) -> str:
+    return parse_text((FIXTURES / f"grid_{language}.txt").read_text(encoding="utf-8")).body
+
+
+@pytest.fixture(scope="module")
+def grid_entities() -> dict[str, list[Entity]]:
+    return {lang: extract_entities(_grid_body(lang), lang) for lang in ("en", "uk", "ru")}
+
+
+def _by_canonical(entities: list[Entity]) -> dict[str, Entity]:
+    return {e.canonical: e for e in entities}
+
+
+def _mention_texts(entity: Entity) -> list[str]:
+    return [m.text for m in entity.mentions]
+
+
+@pytest.mark.parametrize("name", ["Ukrenergo", "Diia", "Foxtrot", "Naftogaz"])
+def test_english_organisations_are_not_persons(
+    grid_entities: dict[str, list[Entity]], name: str
+) -> None:
+    found = [e for e in grid_entities["en"] if e.canonical == name]
+    assert [e.type for e in found] == ["ORG"]
+
+
+def test_every_mention_of_an_organisation_is_found(grid_entities: dict[str, list[Entity]]) -> None:
+    # "grid operator Ukrenergo", "Ukrenergo chief executive", "Ukrenergo said"
+    for language, name in (("en", "Ukrenergo"), ("uk", "Укренерго"), ("ru", "Укрэнерго")):
+        entity = _by_canonical(grid_entities[language])[name]
+        assert (entity.type, entity.key, len(entity.mentions)) == ("ORG", "org:ukrenergo", 3)
+
+
+def test_the_state_app_is_one_organisation_in_three_languages(
+    grid_entities: dict[str, list[Entity]],
+) -> None:
+    for language, name in (("en", "Diia"), ("uk", "Дія"), ("ru", "Дия")):
+        entity = _by_canonical(grid_entities[language])[name]
+        assert (entity.type, entity.key) == ("ORG", "org:diia")
+
+
+def test_a_one_word_name_next_to_an_organisation_noun_is_an_organisation() -> None:
+    # not in the gazetteer: the words around it decide
+    text = (
+        "The mobile operator Zorvex cut its prices on Monday. Zorvex chief executive Anna "
+        "Smith said the cuts would last. Smith added that Zorvex would grow."
+    )
+    found = {(e.type, e.canonical): len(e.mentions) for e in extract_entities(text, "en")}
+    assert found[("ORG", "Zorvex")] == 3
+    assert found[("PER", "Anna Smith")] == 2
+
+
+def test_a_surname_next_to_an_organisation_noun_stays_a_person() -> None:
+    text = "Chancellor Olaf Scholz spoke in Berlin. Scholz chief adviser Jens Plotner agreed."
+    assert ("ORG", "Scholz") not in {(e.type, e.canonical) for e in extract_entities(text, "en")}
+
+
+def test_name_particles_stay_inside_the_name(grid_entities: dict[str, list[Entity]]) -> None:
+    persons = {e.canonical: e for e in grid_entities["en"] if e.type == "PER"}
+    assert _mention_texts(persons["Ursula von der Leyen"]) == ["Ursula von der Leyen"]
+    canonicals = {e.canonical for e in grid_entities["en"]}
+    assert not canonicals & {"Ursula von der", "Leyen"}
+
+
+def test_a_name_with_particles_keeps_both_mentions() -> None:
+    text = (
+        "European Commission President Ursula von der Leyen arrived in Kyiv on Monday. "
+        '"We stand with Ukraine," von der Leyen said.'
+    )
+    persons = [e for e in extract_entities(text, "en") if e.type == "PER"]
+    assert [(p.canonical, _mention_texts(p)) for p in persons] == [
+        ("Ursula von der Leyen", ["Ursula von der Leyen", "von der Leyen"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("uk", "Урсула фон дер Ляєн"), ("ru", "Урсула фон дер Ляйен")]
+)
+def test_ukrainian_and_russian_particles_and_nominative(
+    grid_entities: dict[str, list[Entity]], language: str, name: str
+) -> None:
+    persons = [e for e in grid_entities[language] if e.type == "PER" and "Ля" in e.canonical]
+    # the feminine name is already nominative ("Урсула", not a man's "Урсул"); "дер" stays
+    assert [(p.canonical, _mention_texts(p)) for p in persons] == [(name, [name])]
+    # the same person as in English
+    assert persons[0].key == person_key(["Ursula", "Leyen"])
+
+
+def test_a_title_and_an_organisation_are_cut_off_a_ukrainian_name(
+    grid_entities: dict[str, list[Entity]],
+) -> None:
+    # "Президентка Єврокомісії Урсула фон дер Ляєн": the commission is its own mention
+    assert not [e for e in grid_entities["uk"] if "Президентка" in e.canonical]
+    commission = _by_canonical(grid_entities["uk"])["Європейська комісія"]
+    assert "Єврокомісії" in _mention_texts(commission)
+
+
+def test_a_ukrainian_surname_after_its_first_name_mention() -> None:
+    text = "Президентка Єврокомісії Урсула фон дер Ляєн прибула до Києва. Фон дер Ляєн заявила."
+    persons = [e for e in extract_entities(text, "uk") if e.type == "PER"]
+    assert [(p.canonical, _mention_texts(p)) for p in persons] == [
+        ("Урсула фон дер Ляєн", ["Урсула фон дер Ляєн", "Фон дер Ляєн"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", {("PER", "Фатіх Біроль"), ("ORG", "Світовий банк")}),
+        ("ru", {("PER", "Фатих Бирол"), ("ORG", "Всемирный банк")}),
+    ],
+)
+def test_nominative_forms(
+    grid_entities: dict[str, list[Entity]], language: str, expected: set[tuple[str, str]]
+) -> None:
+    # "Біроль" is nominative already (not a plural "Біролі"); "Світового банку" is a bank,
+    # not a jar ("банка"); the adjective takes the noun's gender ("Всемирный", not "-ное")
+    assert expected <= {(e.type, e.canonical) for e in grid_entities[language]}
+
+
+def test_names_read_together_agree_in_case_and_gender() -> None:
+    entities = extract_entities("Тренер похвалив Олександра Усика.", "uk")
+    # "Олександра" alone could be a woman's name in the nominative; "Усика" says genitive
+    assert [(e.type, e.canonical) for e in entities] == [("PER", "Олександр Усик")]
+
+
+def test_ukrainian_people_the_russian_model_misses(grid_entities: dict[str, list[Entity]]) -> None:
+    persons = {e.canonical: _mention_texts(e) for e in grid_entities["uk"] if e.type == "PER"}
+    assert persons["Єнс Столтенберг"] == ["Єнс Столтенберг"]
+    assert persons["Ігор Терехов"] == ["Ігор Терехов", "Терехов"]
+    assert persons["Володимир Кудрицький"] == ["Володимир Кудрицький", "Кудрицький"]
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [("uk", ["Укренерго", "Нафтогаз", "Фокстрот", "Дія"]), ("ru", ["Нафтогаз", "Фокстрот", "Дия"])],
+)
+def test_quoted_organisations(
+    grid_entities: dict[str, list[Entity]], language: str, names: list[str]
+) -> None:
+    found = {(e.type, e.canonical) for e in grid_entities[language]}
+    assert {("ORG", name) for name in names} <= found
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Торгова мережа «Зорекс» відкрила магазин у Львові. «Зорекс» планує ще три.", "uk"),
+        ("Торговая сеть «Зорекс» открыла магазин во Львове. «Зорекс» планирует еще три.", "ru"),
+    ],
+)
+def test_a_quoted_name_after_an_organisation_noun(text: str, language: str) -> None:
+    orgs = [e for e in extract_entities(text, language) if e.canonical == "Зорекс"]
+    assert [(e.type, _mention_texts(e)) for e in orgs] == [("ORG", ["Зорекс", "Зорекс"])]
+
+
+def test_a_name_that_is_also_a_word_is_a_name_only_where_capitals_say_so() -> None:
+    text = "Дія закону поширюється на всіх. Уряд запустив застосунок «Дія». Дані є в Дії."
+    entities = extract_entities(text, "uk")
+    assert [(e.type, e.key, _mention_texts(e)) for e in entities] == [
+        ("ORG", "org:diia", ["Дія", "Дії"])
+    ]
+    assert entities[0].mentions[0].start == text.index("«Дія»") + 1
+
+
+def test_english_surname_alone_and_common_words(grid_entities: dict[str, list[Entity]]) -> None:
+    entities = grid_entities["en"]
+    by_name = _by_canonical(entities)
+    # "Kudrytskyi urged ...": the person, not a place
+    assert _mention_texts(by_name["Volodymyr Kudrytskyi"]) == ["Volodymyr Kudrytskyi", "Kudrytskyi"]
+    assert _mention_texts(by_name["Ihor Terekhov"]) == ["Ihor Terekhov", "Terekhov"]
+    # "Households are preparing" (a sentence start) and "the metro" are not names
+    assert not {"Households", "metro", "Kudrytskyi", "Kharkiv, Odesa"} & set(by_name)
+    # "Kharkiv, Odesa and the Kyiv region": two places, not one organisation
+    assert by_name["Kharkiv"].type == by_name["Odesa"].type == "LOC"
+    # "Commission President": the European Commission
+    assert "Commission" in _mention_texts(by_name["European Commission"])
+
+
+def test_spans_stop_at_brackets_and_prepositions() -> None:
+    rules = ROOT / "tests" / "fixtures" / "enrich_rules"
+    for language in ("uk", "ru"):
+        body = parse_text((rules / f"seed_{language}.txt").read_text(encoding="utf-8")).body
+        entities = extract_entities(body, language)
+        # "(Getty Images)" after "Литвы": the agency, not a place or a person
+        assert ("ORG", "Getty Images") in {(e.type, e.canonical) for e in entities}
+        for entity in entities:
+            for mention in entity.mentions:
+                assert not set(mention.text) & set("()"), mention
+                assert " від " not in mention.text, mention  # "Україні від Литви"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("UA RU EN\n\nUkrenergo warned of outages in Kyiv.", "en"),
+        ("UA | RU | EN\n\nУкренерго попередило про відключення в Києві.", "uk"),
+        ("RU UA EN\n\nУкрэнерго предупредило об отключениях в Киеве.", "ru"),
+    ],
+)
+def test_language_switchers_are_not_entities(text: str, language: str) -> None:
+    entities = extract_entities(text, language)
+    assert {e.key for e in entities} == {"org:ukrenergo", "loc:kyiv"}
+    words = {word for e in entities for m in e.mentions for word in m.text.split()}
+    assert not words & {"UA", "RU", "EN", "|"}
+
+
+def test_enricher_version_names_the_gazetteer() -> None:
+    # `newsflow reprocess --stale` re-enriches articles of older versions
+    assert ENTITIES_ENRICHER[1].startswith("3:")
+    assert "gazetteer-2" in ENTITIES_ENRICHER[1]

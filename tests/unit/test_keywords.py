@@ -1,4 +1,4 @@
-"""extract_keywords (YAKE on lemmatised text) and topics (a keyword table)."""
+"""extract_keywords (our YAKE-like scorer on lemmatised text) and topics (a keyword table)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.keywords import ENRICHER, extract_keywords, lemmatise, topics
+from worker.pipeline.keywords import (
+    ENRICHER,
+    RETIRED_NAMES,
+    extract_keywords,
+    lemmatise,
+    topics,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {
@@ -16,6 +22,7 @@ SEEDS = {
     "ru": ROOT / "tests" / "fixtures" / "enrich_rules" / "seed_ru.txt",
 }
 COUNTRY = {"en": "Lithuania", "uk": "Литва", "ru": "Литва"}
+FIXTURES = ROOT / "tests" / "fixtures" / "enrich"
 
 
 @pytest.mark.parametrize("language", ["en", "uk", "ru"])
@@ -85,6 +92,13 @@ def test_enricher_constant() -> None:
     assert ENRICHER[1]
 
 
+def test_enricher_name_says_what_scores() -> None:
+    # yake was replaced by our own scorer; the name recorded before that is retired
+    assert ENRICHER == ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
+    assert "yake" not in ENRICHER[0]
+    assert RETIRED_NAMES == ("keywords.yake+pymorphy3",)
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [("en", {"grid", "winter"}), ("uk", {"енергосистема", "зима"}), ("ru", {"энергосистема"})],
@@ -96,3 +110,64 @@ def test_second_story_keywords_merge_inflected_forms(language: str, expected: se
     assert expected <= words, keywords
     # "енергосистеми", "енергосистему" and "енергосистемі" are one keyword, not three
     assert len(keywords) == len({k.casefold() for k in keywords})
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # a fixed phrase: "на тлі" is "against the background of" (тло), not the aphid тля
+        ("на тлі загрози", "uk", "на тло загроза"),
+        ("у 2024 році", "uk", "у 2024 рік"),
+        # a dictionary form is itself ("рік", not the genitive plural of ріка); a very
+        # common word wins a tie ("року": рік, not рок)
+        ("цей рік", "uk", "цей рік"),
+        ("минулого року", "uk", "минулий рік"),
+        # agreement with the adjective before: the bank, not the jar "банка"
+        ("Світового банку", "uk", "Світовий банк"),
+        ("війни", "uk", "війна"),
+        ("графіки", "uk", "графік"),
+        # Russian: the dictionary's frequency estimates
+        ("на фоне угрозы", "ru", "на фон угроза"),
+        ("стали лучше", "ru", "стать хороший"),
+    ],
+)
+def test_ambiguous_forms_get_the_lemma_their_context_gives(
+    text: str, language: str, expected: str
+) -> None:
+    assert lemmatise(text, language).rstrip(".") == expected
+
+
+def test_wrong_lemmas_are_never_keywords() -> None:
+    text = (
+        "Ціни на газ зростають на тлі війни. На тлі зими уряд шукає газ. Уряд на тлі "
+        "дефіциту купує газ у Польщі. У 2024 році ціни зросли, і цей рік буде важким. "
+        "Наступний рік теж. Рік тому газ коштував менше. Минулого року газ був дешевшим."
+    )
+    words = {w for k in extract_keywords(text, "uk") for w in k.text.casefold().split()}
+    assert "газ" in words
+    assert not words & {"тля", "тло", "ріка", "рок", "війнути"}
+
+
+@pytest.mark.parametrize(("language", "noun"), [("uk", "бік"), ("ru", "сторона")])
+def test_compound_prepositions_are_not_keywords(language: str, noun: str) -> None:
+    # "з боку Росії" / "со стороны России" is "on the part of Russia"
+    text = (FIXTURES / f"seed_{language}.txt").read_text(encoding="utf-8")
+    words = {w for k in extract_keywords(text, language) for w in k.text.casefold().split()}
+    assert noun not in words
+    assert {"литва", "союз"} <= words
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("UA RU EN\n\nUkrenergo warned of outages. Ukrenergo plans outage schedules.", "en"),
+        ("EN | UA | RU | DE\n\nUkrenergo warned of outages. Ukrenergo plans schedules.", "en"),
+        ("UA RU EN\n\nУкренерго попередило про відключення. Укренерго планує графіки.", "uk"),
+        ("RU UA EN\n\nУкрэнерго предупредило об отключениях. Укрэнерго планирует.", "ru"),
+        ("Ukrenergo warned of outages (EN). Ukrenergo plans schedules. RU", "en"),
+    ],
+)
+def test_language_switcher_codes_are_never_keywords(text: str, language: str) -> None:
+    keywords = [k.text for k in extract_keywords(text, language)]
+    assert keywords
+    assert not {w.casefold() for k in keywords for w in k.split()} & {"en", "ua", "ru", "de"}

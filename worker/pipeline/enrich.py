@@ -17,6 +17,7 @@ from worker.pipeline.amounts import extract_amounts
 from worker.pipeline.duplicates import SIMHASH_ENRICHER, simhash
 from worker.pipeline.entities import ENTITIES_ENRICHER, extract_entities
 from worker.pipeline.keywords import ENRICHER as KEYWORDS
+from worker.pipeline.keywords import RETIRED_NAMES as KEYWORDS_RETIRED_NAMES
 from worker.pipeline.keywords import extract_keywords, topics
 from worker.pipeline.mentioned_dates import ENRICHER as DATES
 from worker.pipeline.mentioned_dates import extract_mentioned_dates
@@ -139,5 +140,8 @@ def current_enrichers() -> tuple[dict[str, str], list[str]]:
     article gets whatever its language (for `newsflow reprocess --stale`)."""
     every = [LANGUAGE_ENRICHER, EnricherResult(*SIMHASH_ENRICHER)]
     by_language = [ENTITIES_ENRICHER, QUOTES, SOURCES, AMOUNTS, DATES, KEYWORDS]
-    versions = {e.name: e.version for e in every} | dict(by_language)
+    # an enricher renamed since: its old name, with a version no article has, marks the
+    # articles it enriched as stale
+    retired = dict.fromkeys(KEYWORDS_RETIRED_NAMES, "retired")
+    versions = retired | {e.name: e.version for e in every} | dict(by_language)
     return versions, [e.name for e in every]

