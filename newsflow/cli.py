@@ -188,7 +188,7 @@ def _wait_ready(
     """Until the API answers /readyz and the worker has created its ready file; a child
     that exits meanwhile ends the wait at once, with a ClickException (exit status 1)."""
     deadline = time.monotonic() + timeout
-    api_ready = worker_ready = False
+    api_up = worker_up = False
     while time.monotonic() < deadline:
         for name, child in (("worker", worker), ("API", api)):
             if child.poll() is not None:
@@ -196,18 +196,18 @@ def _wait_ready(
                     f"the {name} exited during start-up ({_exit_status(child.returncode)}); "
                     "see its output above"
                 )
-        worker_ready = worker_ready or worker_ready_file.exists()
-        api_ready = api_ready or _api_ready(base_url)
-        if api_ready and worker_ready:
+        worker_up = worker_up or worker_ready_file.exists()
+        api_up = api_up or api_ready(base_url)
+        if api_up and worker_up:
             return
         time.sleep(0.1)
     late = " and ".join(
-        name for name, ready in (("the API", api_ready), ("the worker", worker_ready)) if not ready
+        name for name, ready in (("the API", api_up), ("the worker", worker_up)) if not ready
     )
     raise click.ClickException(f"{late} did not become ready within {timeout:.0f} s")
 
 
-def _api_ready(base_url: str) -> bool:
+def api_ready(base_url: str) -> bool:
     try:
         return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
     except httpx.HTTPError:

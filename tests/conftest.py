@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,21 +88,29 @@ def _with_database(url: str, name: str) -> str:
     return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
-@pytest.fixture(scope="session")
-def database_url(servers: Servers) -> Iterator[str]:
+@contextmanager
+def fresh_database(servers: Servers, prefix: str = "newsflow_test") -> Iterator[str]:
+    """A new, migrated database on the test server, dropped afterwards."""
+    from newsflow.store.db import dispose_engines
     from newsflow.store.migrate import upgrade
 
-    name = f"newsflow_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(servers.postgres_url, name)
     upgrade(url)
-    yield url
-    from newsflow.store.db import dispose_engines
+    try:
+        yield url
+    finally:
+        dispose_engines()
+        with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    dispose_engines()
-    with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+@pytest.fixture(scope="session")
+def database_url(servers: Servers) -> Iterator[str]:
+    with fresh_database(servers) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,13 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
 from newsflow.settings import Settings
 from newsflow.store import submissions
-from newsflow.store.db import get_engine, transaction
+from newsflow.store.db import get_engine
 from worker.pipeline.enrich import enrich
 from worker.pipeline.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
 from worker.pipeline.html import decode_html
@@ -80,9 +81,9 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
                 f"the worker died {landing.deliveries - 1} times processing this submission "
                 f"(limit {settings.max_deliveries})"
             )
-            return _finish(database_url, info.id, Status.dead, reason)
+            return _finish(connection, info.id, Status.dead, reason)
 
-        outcome = _run_pipeline(message, settings, info, database_url)
+        outcome = _run_pipeline(message, settings, info, connection)
         if isinstance(outcome, Status):
             return outcome
 
@@ -93,13 +94,13 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
             if is_transient(exc):
                 raise
             log.exception("submission %s could not be stored", info.id)
-            return _finish(database_url, info.id, Status.failed, f"cannot store: {exc}")
+            return _finish(connection, info.id, Status.failed, f"cannot store: {exc}")
         log.info("submission %s %s", info.id, "done" if written else "was already final")
         return Status.done
 
 
 def _run_pipeline(
-    message: dict[str, Any], settings: Settings, info: SubmissionInfo, database_url: str
+    message: dict[str, Any], settings: Settings, info: SubmissionInfo, connection: Connection
 ) -> EnrichedArticle | Status:
     """Fetch (for a `url` submission), parse and enrich; or the final state of a
     submission that cannot go through (recorded)."""
@@ -108,24 +109,24 @@ def _run_pipeline(
         if submission.kind == "url":
             submission = fetch_content(submission, settings)
     except ValidationError as exc:
-        return _finish(database_url, info.id, Status.failed, f"invalid submission: {exc}")
+        return _finish(connection, info.id, Status.failed, f"invalid submission: {exc}")
     except FetchRefused as exc:
-        return _finish(database_url, info.id, Status.failed, f"fetch refused: {exc.reason}")
+        return _finish(connection, info.id, Status.failed, f"fetch refused: {exc.reason}")
     except FetchFailed as exc:
         if exc.transient:
             raise
-        return _finish(database_url, info.id, Status.failed, f"fetch failed: {exc.reason}")
+        return _finish(connection, info.id, Status.failed, f"fetch failed: {exc.reason}")
 
     try:
         return enrich(parse(submission))
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
-        return _finish(database_url, info.id, Status.failed, reason)
+        return _finish(connection, info.id, Status.failed, reason)
     except ParseError as exc:
-        return _finish(database_url, info.id, Status.failed, f"cannot parse: {exc}")
+        return _finish(connection, info.id, Status.failed, f"cannot parse: {exc}")
     except Exception as exc:  # a bug on one input must not loop: fail it, keep the payload
         log.exception("submission %s failed in the pipeline", info.id)
-        return _finish(database_url, info.id, Status.failed, f"{type(exc).__name__}: {exc}")
+        return _finish(connection, info.id, Status.failed, f"{type(exc).__name__}: {exc}")
 
 
 def fetch_content(submission: Submission, settings: Settings) -> Submission:
@@ -160,15 +161,18 @@ def give_up(message: dict[str, Any], settings: Settings, reason: str) -> bool:
     the reason, so it can be replayed. False when that cannot be recorded either (the
     database is what is down): the caller must then keep the message, not drop it."""
     try:
-        _finish(settings.require_database_url(), uuid.UUID(message["id"]), Status.failed, reason)
+        with get_engine(settings.require_database_url()).connect() as connection:
+            _finish(connection, uuid.UUID(message["id"]), Status.failed, reason)
     except Exception:
         log.exception("could not record that %s failed: %s", message.get("id"), reason)
         return False
     return True
 
 
-def _finish(database_url: str, submission_id: uuid.UUID, status: Status, reason: str) -> Status:
-    with transaction(database_url) as connection:
+def _finish(
+    connection: Connection, submission_id: uuid.UUID, status: Status, reason: str
+) -> Status:
+    with connection.begin():
         submissions.finish(connection, submission_id, status, reason[:2000])
     log.warning("submission %s %s: %s", submission_id, status, reason)
     return status

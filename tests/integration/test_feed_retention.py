@@ -7,7 +7,6 @@ pruning works on the oldest end of the whole feed."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from newsflow.cli import main as cli
 from newsflow.settings import Settings
-from newsflow.store.db import get_engine
-from newsflow.store.migrate import upgrade
-from tests.conftest import Servers, WorkerProcess, _with_database, settings_env
+from tests.conftest import Servers, WorkerProcess, fresh_database, settings_env
 from tests.integration.test_consumers import insert_article
 
 pytestmark = pytest.mark.integration
@@ -29,17 +26,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def own_settings(servers: Servers, settings: Settings) -> Iterator[Settings]:
-    name = f"newsflow_feed_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.postgres_url, name)
-    upgrade(url)
-    yield settings.model_copy(
-        update={"database_url": url, "redis_key_prefix": f"{settings.redis_key_prefix}{name}:"}
-    )
-    get_engine(url).dispose()
-    with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(servers, "newsflow_feed") as url:
+        prefix = f"{settings.redis_key_prefix}{url.rsplit('/', 1)[-1]}:"
+        yield settings.model_copy(update={"database_url": url, "redis_key_prefix": prefix})
 
 
 @pytest.fixture

@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
 import pytest
 
+from newsflow.cli import api_ready
 from newsflow.embedded import free_port
 from newsflow.settings import Settings
 from tests.conftest import ROOT, SEED, settings_env
@@ -32,13 +34,7 @@ def test_up_serves_the_seed_from_embedded_servers_and_stops_cleanly(tmp_path: Pa
         NEWSFLOW_EMBEDDED_REDIS_PORT=str(free_port()),
     )
     log = (tmp_path / "up.log").open("wb")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "newsflow.cli", "up"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    up = _start_up(env, log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: b"newsflow is ready" in (tmp_path / "up.log").read_bytes(), up, 90)
@@ -87,26 +83,13 @@ def test_up_waits_for_the_worker_and_exits_1_when_it_dies_starting(
     env.update(NEWSFLOW_DATA_DIR=str(tmp_path / "data"), NEWSFLOW_API_PORT=str(port))
     log_path = tmp_path / "up.log"
     log = log_path.open("wb")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "newsflow.cli", "up"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    up = _start_up(env, log)
     worker: psutil.Process | None = None
     try:
         worker = _wait_for_child(up, "worker", 60)
         worker.suspend()  # a fresh interpreter is still importing: far from ready
         api = _wait_for_child(up, "api", 10)
-
-        def api_answers() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait_for(api_answers, up, 60)
+        _wait_for(lambda: api_ready(f"http://127.0.0.1:{port}"), up, 60)
         time.sleep(1)  # ample time for `up` to claim readiness if it watched only the API
         assert b"newsflow is ready" not in log_path.read_bytes()
         worker.kill()
@@ -123,6 +106,16 @@ def test_up_waits_for_the_worker_and_exits_1_when_it_dies_starting(
     assert "Error: the worker exited during start-up (killed by SIGKILL)" in output
     assert "newsflow is ready" not in output
     assert not api.is_running() or api.status() == psutil.STATUS_ZOMBIE, output[-3000:]
+
+
+def _start_up(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsflow.cli", "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait_for_child(
