@@ -69,13 +69,17 @@ UVICORN_OPTIONS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
 
 # Each wrk thread numbers its requests; RUN and the thread number keep external ids unique
 # across threads and runs (Lua's math.random starts from the same seed in every thread).
-SINGLE_SCRIPT = """
+NUMBERED_THREADS = """
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
 counter = 0
+"""
+SINGLE_SCRIPT = (
+    NUMBERED_THREADS
+    + """
 request = function()
   counter = counter + 1
   local body = '{"source": "bench", "external_id": "' .. RUN .. '-' .. tid .. '-' ..
@@ -83,13 +87,10 @@ request = function()
   return wrk.format("POST", "/v1/articles", HEADERS, body)
 end
 """
-BATCH_SCRIPT = """
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-counter = 0
+)
+BATCH_SCRIPT = (
+    NUMBERED_THREADS
+    + """
 request = function()
   counter = counter + 1
   local parts = {}
@@ -100,6 +101,7 @@ request = function()
   return wrk.format("POST", "/v1/articles/batch", HEADERS, '[' .. table.concat(parts, ',') .. ']')
 end
 """
+)
 
 
 def _lua_string(value: str) -> str:
