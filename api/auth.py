@@ -58,7 +58,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from api.intake import REDIS_DEADLINE_SECONDS, RateLimit
+from api.intake import REDIS_DEADLINE_SECONDS, RateLimit, count_in_window, retry_after_seconds
 from api.problems import PROBLEM_JSON, Problem, ProblemError
 from newsflow.apikeys import (
     SCOPES,
@@ -230,17 +230,9 @@ class KeyVerifier:
             self._cache[key_hash] = entry
 
 
-# One atomic call: count this request in the current window, start the window's expiry on
-# its first request, and answer the count and the milliseconds left in the window.
-_WINDOW = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"""
+# One atomic call: count this request in the current window, and answer the count and
+# the milliseconds left in the window.
+_WINDOW = count_in_window("KEYS[1]", "ARGV[1]") + "return {count, left}\n"
 
 
 class RateLimiter:
@@ -276,7 +268,7 @@ class RateLimiter:
             return None
         if int(count) <= self.limit:
             return None
-        return max(1, math.ceil(int(ttl_ms) / 1000))
+        return retry_after_seconds(int(ttl_ms))
 
     def _unenforced(self, exc: Exception) -> None:
         if time.monotonic() - self._warned_at > 60:

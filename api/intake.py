@@ -41,18 +41,33 @@ return false
 """
 _ACCEPT = "local claims = #KEYS - 2\n" + _CLAIM_AND_PUSH
 
-# The same, counted first in the caller's rate-limit window (api/auth.py's fixed window,
-# in the same round trip): over the limit, answer {0, milliseconds left in the window}
-# and change nothing else. KEYS += rate-limit key; ARGV += limit, window (ms).
-_ACCEPT_LIMITED = (
-    """
-local window_key = KEYS[#KEYS]
-local count = redis.call('INCR', window_key)
-local left = redis.call('PTTL', window_key)
+
+def count_in_window(key: str, window_ms: str) -> str:
+    """Lua that counts one request in the fixed rate-limit window at ``key`` (a Lua
+    expression), starting its ``window_ms`` expiry on its first request, and leaves the
+    locals ``count`` and ``left`` (milliseconds left in the window). Shared by
+    api/auth.py's RateLimiter and the intake script below."""
+    return f"""
+local count = redis.call('INCR', {key})
+local left = redis.call('PTTL', {key})
 if left < 0 then
-  redis.call('PEXPIRE', window_key, ARGV[5])
-  left = tonumber(ARGV[5])
+  redis.call('PEXPIRE', {key}, {window_ms})
+  left = tonumber({window_ms})
 end
+"""
+
+
+def retry_after_seconds(left_ms: int) -> int:
+    """Whole seconds until a window with ``left_ms`` milliseconds to go frees (at least 1)."""
+    return max(1, math.ceil(left_ms / 1000))
+
+
+# The same, counted first in the caller's rate-limit window (in the same round trip): over
+# the limit, answer {0, milliseconds left in the window} and change nothing else.
+# KEYS += rate-limit key; ARGV += limit, window (ms).
+_ACCEPT_LIMITED = (
+    count_in_window("KEYS[#KEYS]", "ARGV[5]")
+    + """
 if count > tonumber(ARGV[4]) then return {0, left} end
 local claims = #KEYS - 3
 """
@@ -237,7 +252,7 @@ class SubmissionIntake:
                     args=[*prepared.args, rate_limit.limit, rate_limit.window_ms],
                 )
         if rate_limit is not None and existing and existing[0] == 0:
-            raise RateLimited(max(1, math.ceil(int(existing[1]) / 1000)))
+            raise RateLimited(retry_after_seconds(int(existing[1])))
         return self._outcome(prepared, existing)
 
     async def accept_many_async(self, submissions: list[Submission]) -> list[Intake]:
