@@ -260,8 +260,14 @@ def test_a_one_word_name_next_to_an_organisation_noun_is_an_organisation() -> No
 
 
 def test_a_surname_next_to_an_organisation_noun_stays_a_person() -> None:
-    text = "Chancellor Olaf Scholz spoke in Berlin. Scholz chief adviser Jens Plotner agreed."
-    assert ("ORG", "Scholz") not in {(e.type, e.canonical) for e in extract_entities(text, "en")}
+    # spaCy reads this "Merkel spokesman" as a one-word person next to an organisation noun;
+    # it ends the full name given before, so it stays a person. (spaCy types "Olaf Scholz"
+    # ORG and never finds a lone "Scholz", so a Scholz text could not test this.)
+    text = (
+        "Chancellor Angela Merkel spoke in Berlin on Monday. Later, Merkel said the talks went "
+        "well and Merkel spokesman Tom Jones agreed."
+    )
+    assert ("ORG", "Merkel") not in {(e.type, e.canonical) for e in extract_entities(text, "en")}
 
 
 def test_name_particles_stay_inside_the_name(grid_entities: dict[str, list[Entity]]) -> None:

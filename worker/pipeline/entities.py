@@ -153,6 +153,17 @@ _EN_ORG_NOUNS_AFTER: Final = frozenset(
     "management employees staff customers subscribers users".split()
 )
 _SENTENCE_START: Final = re.compile(r"(?:^|[.!?…]['\"”’»)]*\s+|\n\s*|[\"“«]\s*)$")
+# the lower-case word just before a span and just after it ("operator Ukrenergo", "Diia app")
+_EN_WORD_BEFORE: Final = re.compile(r"([a-z][a-z'-]*)\s+$")
+_EN_WORD_AFTER: Final = re.compile(r"(?:'s|’s)?\s+([a-z][a-z-]*)")
+_LIST_SEPARATOR: Final = re.compile(r"(, | and | і | та | и )")
+_CONJUNCTION: Final = re.compile(r"( (?:і|та|й|и|з|зі|із|від|до|для|with|and) |, )")
+_CONJUNCTION_PIECE: Final = re.compile(r"( \w+ |, )")
+_NATASHA_GLUE: Final = re.compile(r"[\n()]")
+_SPACES: Final = re.compile(r"(\s+)")
+# pymorphy3's tags for a first name, surname, patronymic
+_NAME_TAGS: Final = frozenset({"Name", "Surn", "Patr"})
+_NAME_OR_PLACE_TAGS: Final = _NAME_TAGS | {"Geox"}
 
 
 @dataclass(frozen=True)
@@ -477,7 +488,7 @@ def _split_known_lists(text: str, spans: list[_Span], language: str) -> list[_Sp
     result = []
     for span in spans:
         surface = text[span.start : span.end]
-        pieces = re.split(r"(, | and | і | та | и )", surface)
+        pieces = _LIST_SEPARATOR.split(surface)
         if len(pieces) < 3:
             result.append(span)
             continue
@@ -546,8 +557,8 @@ def _retype_organisations(text: str, spans: list[_Span]) -> None:
         surface = text[span.start : span.end]
         if span.type != "PER" or " " in surface or surface in surnames or surface in evidence:
             continue
-        before = re.search(r"([a-z][a-z'-]*)\s+$", text[max(0, span.start - 30) : span.start])
-        after = re.match(r"(?:'s|’s)?\s+([a-z][a-z-]*)", text[span.end : span.end + 30])
+        before = _EN_WORD_BEFORE.search(text[max(0, span.start - 30) : span.start])
+        after = _EN_WORD_AFTER.match(text[span.end : span.end + 30])
         if (before is not None and before.group(1) in _EN_ORG_NOUNS_BEFORE) or (
             after is not None and after.group(1) in _EN_ORG_NOUNS_AFTER
         ):
@@ -701,7 +712,7 @@ def _natasha_spans(text: str) -> list[_Span]:
         # natasha glues entities across line breaks (a headline and the next line) and
         # brackets ("Литвы (Getty Images")
         position = start
-        for piece in re.split(r"[\n()]", text[start:stop]):
+        for piece in _NATASHA_GLUE.split(text[start:stop]):
             stripped = piece.strip()
             if stripped:
                 offset = position + piece.index(stripped)
@@ -740,8 +751,7 @@ def _gazetteer_spans(text: str, language: str) -> list[_Span]:
             if (
                 size == 1
                 and key in _common_word_keys(language)
-                and not _quoted(text, start, end)
-                and _SENTENCE_START.search(text[max(0, start - 6) : start])
+                and _opens_sentence(text, start, end)
             ):
                 continue
             spans.append(_Span(start, end, kind, (canonical, key, code)))
@@ -800,18 +810,16 @@ def _quoted_org_spans(text: str, language: str) -> list[_Span]:
     nouns = _QUOTED_ORG_NOUNS.get(language)
     if nouns is None or "«" not in text:
         return []
+    quotes = list(_QUOTED.finditer(text))  # every «name» of the text is one of these
     names = set()
-    for m in _QUOTED.finditer(text):
+    for m in quotes:
         name = m.group(1)
         if not name[:1].isupper() or name != name.strip() or name in names:
             continue
         before = _WORD_BEFORE.search(text, max(0, m.start() - 30), m.start())
         if before is not None and set(_word_options(before.group(1), language)) & nouns:
             names.add(name)
-    if not names:
-        return []
-    pattern = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-    return [_Span(m.start(1), m.end(1), "ORG") for m in re.finditer(rf"«({pattern})»", text)]
+    return [_Span(m.start(1), m.end(1), "ORG") for m in quotes if m.group(1) in names]
 
 
 def _institution_spans(text: str) -> list[_Span]:
@@ -895,10 +903,14 @@ def _is_person_name(surface: str, language: str) -> bool:
     for word in words:
         if (len(word) <= 2 and word.endswith(".")) or _is_particle(word):
             continue
-        parses = _parse(word, language)
-        if not any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in parses):
+        if not _has_name_tag(word, language):
             return False
     return True
+
+
+def _has_name_tag(word: str, language: str = "uk") -> bool:
+    """Whether pymorphy3 can read the word as a first name, surname or patronymic."""
+    return any(_NAME_TAGS & p.tag.grammemes for p in _parse(word, language))
 
 
 def _split_conjunctions(text: str, spans: list[_Span]) -> list[_Span]:
@@ -906,13 +918,13 @@ def _split_conjunctions(text: str, spans: list[_Span]) -> list[_Span]:
     result = []
     for span in spans:
         surface = text[span.start : span.end]
-        pieces = re.split(r"( (?:і|та|й|и|з|зі|із|від|до|для|with|and) |, )", surface)
+        pieces = _CONJUNCTION.split(surface)
         if len(pieces) == 1:
             result.append(span)
             continue
         offset = span.start
         for piece in pieces:
-            if piece and piece[:1].isupper() and not re.fullmatch(r"( \w+ |, )", piece):
+            if piece and piece[:1].isupper() and not _CONJUNCTION_PIECE.fullmatch(piece):
                 result.append(_Span(offset, offset + len(piece), span.type))
             offset += len(piece)
     return result
@@ -924,8 +936,7 @@ def _is_common_word(word: str, language: str = "uk") -> bool:
     morph = _morph(language)
     if not morph.word_is_known(word.casefold()):
         return False
-    name_tags = {"Name", "Surn", "Patr", "Geox"}
-    return not any(name_tags & set(p.tag.grammemes) for p in _parse(word, language))
+    return not any(_NAME_OR_PLACE_TAGS & p.tag.grammemes for p in _parse(word, language))
 
 
 def _ukrainian_spans(text: str) -> list[_Span]:
@@ -935,16 +946,17 @@ def _ukrainian_spans(text: str) -> list[_Span]:
         words = _WORD.findall(surface)
         # "Литви Габріеліус Ландсбергіс": a place glued before a person's name;
         # "Президентка Єврокомісії Урсула фон дер Ляєн": a title and an organisation
-        while span.type == "PER" and len(words) >= 2 and _has_name_word(words[1:]):
+        while span.type == "PER" and len(words) >= 2 and any(map(_has_name_tag, words[1:])):
             lead = _gazetteer_lookup(words[0], "uk")
-            lead_start = span.start + surface.index(words[0])
+            lead_offset = surface.index(words[0])
+            lead_start = span.start + lead_offset
             # a common word opening the sentence is a title, not a first name (which is
             # often a dictionary word without a name tag: "Володимир")
             if lead is None and (
                 _is_particle(words[0])
                 or not words[0][:1].isupper()
                 or not _is_common_word(words[0])
-                or not _SENTENCE_START.search(text[max(0, lead_start - 6) : lead_start])
+                or not _at_sentence_start(text, lead_start)
             ):
                 break
             if lead is not None:
@@ -953,7 +965,7 @@ def _ukrainian_spans(text: str) -> list[_Span]:
                         lead_start, lead_start + len(words[0]), lead[0], (lead[1], lead[2], lead[3])
                     )
                 )
-            cut = surface.index(words[1], surface.index(words[0]) + len(words[0]))
+            cut = surface.index(words[1], lead_offset + len(words[0]))
             span = _Span(span.start + cut, span.end, "PER")
             surface = text[span.start : span.end]
             words = words[1:]
@@ -988,28 +1000,26 @@ def _ukrainian_spans(text: str) -> list[_Span]:
     return spans
 
 
-def _has_name_word(words: list[str]) -> bool:
-    """Whether a first name, surname or patronymic is among the words (pymorphy3 tags)."""
-    return any(
-        {"Name", "Surn", "Patr"} & set(p.tag.grammemes)
-        for word in words
-        for p in _parse(word, "uk")
-    )
-
-
 def _quoted(text: str, start: int, end: int) -> bool:
     return text[start - 1 : start] in ("«", '"', "“") and text[end : end + 1] in ("»", '"', "”")
+
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    """Whether a sentence, a line or a quotation opens just before ``start``."""
+    return _SENTENCE_START.search(text[max(0, start - 6) : start]) is not None
+
+
+def _opens_sentence(text: str, start: int, end: int) -> bool:
+    """The word at start:end opens a sentence and is not quoted ("Дія закону", not «Дія»)."""
+    return not _quoted(text, start, end) and _at_sentence_start(text, start)
 
 
 def _looks_like_place(surface: str) -> bool:
     words = _WORD.findall(surface)
     if len(words) != 1:
         return False
-    parses = _parse(words[0], "uk")
-    return (
-        bool(parses)
-        and not any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in parses)
-        and any("Geox" in p.tag.grammemes for p in parses)
+    return not _has_name_tag(words[0]) and any(
+        "Geox" in p.tag.grammemes for p in _parse(words[0], "uk")
     )
 
 
@@ -1116,7 +1126,7 @@ def _propagate_mentions(text: str, spans: list[_Span], language: str) -> list[_S
 def _common_word_at_sentence_start(text: str, start: int, end: int, language: str) -> bool:
     """A capitalised word that opens a sentence and is also a common word: in English,
     one the text also writes in lower case; in Ukrainian/Russian, a dictionary word."""
-    if _quoted(text, start, end) or not _SENTENCE_START.search(text[max(0, start - 6) : start]):
+    if not _opens_sentence(text, start, end):
         return False
     word = text[start:end]
     if language in ("uk", "ru"):
@@ -1160,18 +1170,13 @@ def _find_spans(text: str, language: str | None) -> list[_Span]:
 def _find_model_and_rule_spans(text: str, language: str | None) -> list[_Span]:
     if language == "en":
         spans = _merge(_english_spans(text), _gazetteer_spans(text, "en"), override_same=False)
-        return _propagate_mentions(text, spans, "en")
-    if language == "ru":
-        spans = _natasha_spans(text)
-        spans = _merge(spans, _gazetteer_spans(text, "ru"), override_same=True)
-        spans = _merge(spans, _rule_spans(text, "ru"), override_same=False)
-        return _propagate_mentions(text, spans, "ru")
-    if language == "uk":
-        spans = _ukrainian_spans(text)
-        spans = _merge(spans, _gazetteer_spans(text, "uk"), override_same=True)
-        spans = _merge(spans, _rule_spans(text, "uk"), override_same=False)
-        return _propagate_mentions(text, spans, "uk")
-    return []
+    elif language in ("uk", "ru"):
+        spans = _ukrainian_spans(text) if language == "uk" else _natasha_spans(text)
+        spans = _merge(spans, _gazetteer_spans(text, language), override_same=True)
+        spans = _merge(spans, _rule_spans(text, language), override_same=False)
+    else:
+        return []
+    return _propagate_mentions(text, spans, language)
 
 
 # ------------------------------------------------------------------ canonical forms
@@ -1213,7 +1218,7 @@ def _person_word_parses(word: str, language: str) -> tuple[Any, ...]:
     """Singular readings of one word of a name: as a name, surname or patronymic if the
     dictionary has one, else as a noun."""
     parses = _parse(word, language)
-    named = [p for p in parses if {"Name", "Surn", "Patr"} & set(p.tag.grammemes)]
+    named = [p for p in parses if _NAME_TAGS & p.tag.grammemes]
     options = named or [p for p in parses if p.tag.POS == "NOUN"]
     return tuple(p for p in options if "plur" not in p.tag.grammemes)
 
@@ -1221,28 +1226,24 @@ def _person_word_parses(word: str, language: str) -> tuple[Any, ...]:
 def _agreeing_parses(options: list[tuple[Any, ...]]) -> list[Any]:
     """One reading per word, all in the same case and gender, the nominative first; None
     for a word without readings. Without agreement, each word's first reading."""
-    for case in _CASES:
-        for gender in ("masc", "femn", "neut"):
-            picks: list[Any] = []
-            for readings in options:
-                if not readings:
-                    picks.append(None)
-                    continue
-                pick = next(
-                    (
-                        p
-                        for p in readings
-                        if case in p.tag.grammemes
-                        and (gender in p.tag.grammemes or not _GENDERS & p.tag.grammemes)
-                    ),
-                    None,
-                )
-                if pick is None:
-                    break
-                picks.append(pick)
-            else:
-                return picks
+    for case, gender in itertools.product(_CASES, ("masc", "femn", "neut")):
+        picks = [_reading_in(readings, case, gender) for readings in options]
+        if all(pick is not None for pick, readings in zip(picks, options, strict=True) if readings):
+            return picks
     return [readings[0] if readings else None for readings in options]
+
+
+def _reading_in(readings: tuple[Any, ...], case: str, gender: str) -> Any:
+    """The first reading in the case and gender (or of no gender), or None."""
+    return next(
+        (
+            p
+            for p in readings
+            if case in p.tag.grammemes
+            and (gender in p.tag.grammemes or not _GENDERS & p.tag.grammemes)
+        ),
+        None,
+    )
 
 
 def _nominative_phrase(surface: str, language: str) -> str:
@@ -1251,7 +1252,7 @@ def _nominative_phrase(surface: str, language: str) -> str:
     the jar "банка"), and the adjectives take the noun's gender ("Всемирный банк")."""
     if language not in ("uk", "ru") or "«" in surface or '"' in surface:
         return surface
-    parts = re.split(r"(\s+)", surface)
+    parts = _SPACES.split(surface)
     adjectives: list[tuple[int, tuple[Any, ...]]] = []
     head: tuple[int, tuple[Any, ...]] | None = None
     for index, part in enumerate(parts):

@@ -22,9 +22,14 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-from worker.pipeline.entities import LANGUAGE_SWITCHER, SWITCHER_CODES, SWITCHER_CORE, _parse
+from worker.pipeline.entities import (
+    LANGUAGE_SWITCHER,
+    SWITCHER_CODES,
+    SWITCHER_CORE,
+    _agrees,
+    _parse,
+)
 
 # Our own scorer on pymorphy3 lemmas (yake itself was removed in version 2). Articles
 # enriched before the rename carry RETIRED_NAMES: `newsflow reprocess --stale` compares the
@@ -215,27 +220,11 @@ def _lemma_without_context(word: str, language: str) -> str:
 def _agreeing_lemmas(word: str, previous: str, language: str) -> tuple[str, ...]:
     """Lemmas of the noun readings of ``word`` that agree in case, number and gender with
     an adjective reading of ``previous`` ("Світового банку")."""
-    adjectives = [p for p in _parse(previous, language) if p.tag.POS in ("ADJF", "PRTF")]
+    adjectives = tuple(p for p in _parse(previous, language) if p.tag.POS in ("ADJF", "PRTF"))
     if not adjectives:
         return ()
-    lemmas = []
-    for noun in _parse(word, language):
-        if noun.tag.POS == "NOUN" and any(_agree(a, noun) for a in adjectives):
-            lemmas.append(noun.normal_form)
-    return tuple(dict.fromkeys(lemmas))
-
-
-_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
-_GENDERS = frozenset({"masc", "femn", "neut"})
-
-
-def _agree(adjective: Any, noun: Any) -> bool:
-    a, n = adjective.tag.grammemes, noun.tag.grammemes
-    if not any(case in a and case in n for case in _CASES):
-        return False
-    if ("plur" in a) != ("plur" in n):
-        return False
-    return "plur" in n or not (_GENDERS & a) or not (_GENDERS & n) or bool(_GENDERS & a & n)
+    nouns = [n for n in _parse(word, language) if n.tag.POS == "NOUN" and _agrees(adjectives, n)]
+    return tuple(dict.fromkeys(n.normal_form for n in nouns))
 
 
 def _english_singular(word: str) -> str:
@@ -293,16 +282,14 @@ class _Term:
 def _word(token: str, language: str) -> tuple[str, str, bool, bool, bool]:
     """(lemma, its casefolded key, whether it is a stopword, whether the token is an
     acronym, whether the lemma depends on the word before) of one word token."""
-    lemma = _lemma(token, language)
-    return (
-        *_classified(lemma, token, language),
+    lemma, key, stopword, acronym = _classified(_lemma(token, language), token, language)
+    in_context = (
         language in ("uk", "ru")
-        and not (len(token) > 1 and token.isupper())
+        and not acronym
         and _CYRILLIC.search(token) is not None
-        and (
-            len(_lemma_options(token, language)) > 1 or token.casefold() in _FIXED_FORMS[language]
-        ),
+        and (len(_lemma_options(token, language)) > 1 or token.casefold() in _FIXED_FORMS[language])
     )
+    return lemma, key, stopword, acronym, in_context
 
 
 @lru_cache(maxsize=50_000)
