@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError
-from newsflow.contract import ArticleDocument, Links, Status, clean_text
+from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
 from newsflow.settings import Settings
 from newsflow.store import feed, search
 from newsflow.store.db import get_engine
@@ -176,7 +176,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _link(settings: Settings, article_id: uuid.UUID) -> Links:
-    return Links(self=f"{settings.base_url}/v1/articles/{article_id}")
+    return Links(self=article_url(settings.base_url, article_id))
 
 
 def _bad_cursor(name: str, exc: BadCursor) -> ProblemError:

@@ -24,7 +24,7 @@ from api.auth import AUTH_RESPONSES, AuthGate, bearer_credentials, require_scope
 from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
 from api.limits import BodyTooLarge
 from api.problems import PROBLEM_JSON, Problem, ProblemError, validation_problem
-from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission
+from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission, article_url
 from newsflow.settings import Settings
 from newsflow.store import articles, related, submissions
 from newsflow.store.db import get_engine
@@ -49,7 +49,7 @@ def _intake(request: Request) -> SubmissionIntake:
 
 
 def _self_link(request: Request, submission_id: uuid.UUID) -> Links:
-    return Links(self=f"{_settings(request).base_url}/v1/articles/{submission_id}")
+    return Links(self=article_url(_settings(request).base_url, submission_id))
 
 
 SUBMIT_PATH = "/v1/articles"
@@ -142,7 +142,7 @@ async def _accept(
     status = Status.queued
     if result.duplicate:
         status = await run_in_threadpool(_known_status, state.settings, result.id)
-    link = f"{state.settings.base_url}/v1/articles/{result.id}"
+    link = article_url(state.settings.base_url, result.id)
     content = orjson.dumps(
         {
             "id": str(result.id),

@@ -262,6 +262,11 @@ class Links(BaseModel):
     self: str
 
 
+def article_url(base_url: str, article_id: uuid.UUID | str) -> str:
+    """Where an article (and its submission's state) is read: ``base_url`` "" for a path."""
+    return f"{base_url}/v1/articles/{article_id}"
+
+
 class Accepted(BaseModel):
     """The answer to a submission: where to follow it."""
 

@@ -23,6 +23,7 @@ from newsflow.contract import (
     Links,
     QuoteRecord,
     Status,
+    article_url,
 )
 from newsflow.store import articles, submissions
 from newsflow.store.db import driver_connection
@@ -50,7 +51,7 @@ def build_document(
     return ArticleDocument(
         id=info.id,
         status=Status.done,
-        links=Links(self=f"/v1/articles/{info.id}"),
+        links=Links(self=article_url("", info.id)),
         source=info.source,
         external_id=info.external_id,
         url=parsed.url,
