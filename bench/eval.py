@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from worker.pipeline.html import parse_html  # noqa: E402
-from worker.pipeline.model import ParseError  # noqa: E402
+from worker.pipeline.article import ParseError  # noqa: E402
+from worker.pipeline.parse.html import parse_html  # noqa: E402
 
 SYSTEMS = ("ours", "trafilatura")
 TIMEOUT_SECONDS = 60.0

@@ -1,6 +1,6 @@
 """NER quality: our extract_entities vs the bare model, on the shared dev sets.
 
-For every ner/*.jsonl file of the shared eval kit, runs worker.pipeline.entities on each
+For every ner/*.jsonl file of the shared eval kit, runs worker.pipeline.enrich.entities on each
 document and the bare model the kit's baseline uses for that language (spaCy for en,
 natasha for ru and uk), and scores both with the kit's own score_ner.py.
 
@@ -24,7 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker.pipeline import entities  # noqa: E402
+from worker.pipeline.enrich import entities  # noqa: E402
+from worker.pipeline.enrich.entities import models  # noqa: E402
 
 NER_TYPES = ("PER", "ORG", "LOC")
 # The kit's baseline label mapping for spaCy.
@@ -63,7 +64,7 @@ def ours(language: str) -> Tagger:
 def baseline(language: str) -> Tagger:
     """The bare model, exactly as the kit's run_ner_baseline.py runs it."""
     if language == "en":
-        nlp = entities._spacy()
+        nlp = models.spacy_pipeline()
 
         def tag_en(text: str) -> list[dict[str, Any]]:
             return [
@@ -76,7 +77,7 @@ def baseline(language: str) -> Tagger:
 
     from natasha import Doc, Segmenter
 
-    segmenter, tagger = Segmenter(), entities._natasha()
+    segmenter, tagger = Segmenter(), models.natasha_tagger()
 
     def tag_natasha(text: str) -> list[dict[str, Any]]:
         doc = Doc(text)

@@ -132,9 +132,9 @@ def _time_stages(database_url: str, text: str) -> tuple[float, float, float]:
     from newsflow.contract import Submission
     from newsflow.store import submissions
     from newsflow.store.db import transaction
+    from worker.persist import SubmissionInfo, persist
     from worker.pipeline.enrich import enrich
     from worker.pipeline.parse import parse
-    from worker.pipeline.persist import SubmissionInfo, persist
 
     submission = Submission(source="bench-stages", text=text)
     info = SubmissionInfo(

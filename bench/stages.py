@@ -56,7 +56,7 @@ def stage_costs() -> dict[str, float]:
     clock, and CPU time of this process, which other processes on the machine disturb
     less)."""
     from worker.pipeline.enrich import enrich
-    from worker.pipeline.entities import load_models
+    from worker.pipeline.enrich.entities import load_models
     from worker.pipeline.parse import parse
 
     load_models()
@@ -95,8 +95,8 @@ def parse_rates() -> dict[str, float]:
     ../shared/eval is there, else our HTML fixtures), per second of CPU time."""
     import trafilatura
 
-    from worker.pipeline.html import parse_html
-    from worker.pipeline.text import parse_text
+    from worker.pipeline.parse.html import parse_html
+    from worker.pipeline.parse.text import parse_text
 
     corpus = ROOT.parent / "shared" / "eval" / "extract" / "wcxb" / "html"
     paths = sorted(corpus.glob("*.html"))[:40] or sorted(

@@ -18,12 +18,12 @@ from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import get_engine
+from worker.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
+from worker.persist import SubmissionInfo, persist
+from worker.pipeline.article import EnrichedArticle, ParseError
 from worker.pipeline.enrich import enrich
-from worker.pipeline.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
-from worker.pipeline.html import decode_html
-from worker.pipeline.model import EnrichedArticle, ParseError
 from worker.pipeline.parse import parse
-from worker.pipeline.persist import SubmissionInfo, persist
+from worker.pipeline.parse.html import decode_html
 
 log = logging.getLogger("newsflow.worker")
 

@@ -16,7 +16,9 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from newsflow.store import enrichment
+from newsflow.contract import FINAL_STATUSES, Status
+from newsflow.store import enrichment, submissions
+from newsflow.store.db import driver_connection
 from newsflow.store.enrichment import from_document
 
 _ARTICLE_COLUMNS = (
@@ -100,6 +102,27 @@ def write_article(cursor: psycopg.Cursor[Any], row: dict[str, Any]) -> None:
     cursor.execute(DELETE_CHILDREN, key)
     for statement in (*INSERT_BLOCKS_AND_IMAGES, *enrichment.INSERTS):
         cursor.execute(statement, key)
+
+
+def store_processed_article(connection: Connection, row: dict[str, Any]) -> bool:
+    """The worker's write of one processed article: lock its submission, then write the
+    article with its child rows and mark the submission done. False, writing nothing, when
+    another delivery already finished the submission.
+
+    Two round trips: the row lock (a concurrent copy of the task waits here, then sees the
+    first one's result), then every write in one pipeline."""
+    pg = driver_connection(connection)
+    key = {"id": row["id"]}
+    with pg.cursor() as cursor:
+        locked = cursor.execute(submissions.LOCK_STATUS, key).fetchone()
+        if locked is None:
+            raise LookupError(f"submission {row['id']} was never landed")
+        if Status(locked[0]) in FINAL_STATUSES:
+            return False
+    with pg.pipeline(), pg.cursor() as cursor:
+        write_article(cursor, row)
+        cursor.execute(submissions.FINISH, {**key, "status": "done", "error": None})
+    return True
 
 
 def get_article_document(connection: Connection, article_id: uuid.UUID) -> dict[str, Any] | None:

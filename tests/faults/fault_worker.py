@@ -15,7 +15,7 @@ import time
 import worker.process
 from newsflow.cli import main
 from newsflow.contract import Submission
-from worker.pipeline.model import ParsedArticle
+from worker.pipeline.article import ParsedArticle
 from worker.pipeline.parse import parse as real_parse
 
 

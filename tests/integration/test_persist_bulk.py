@@ -18,10 +18,10 @@ from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
 from tests.conftest import ROOT, SEED
+from worker.persist import SubmissionInfo, persist
+from worker.pipeline.article import EnrichedArticle
 from worker.pipeline.enrich import enrich
-from worker.pipeline.model import EnrichedArticle
 from worker.pipeline.parse import parse
-from worker.pipeline.persist import SubmissionInfo, persist
 from worker.process import process
 
 pytestmark = pytest.mark.integration

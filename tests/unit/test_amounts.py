@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.amounts import ENRICHER, extract_amounts
+from worker.pipeline.enrich.amounts import ENRICHER, extract_amounts
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {
@@ -111,5 +111,5 @@ def test_huge_input_is_linear() -> None:
 
 
 def test_enricher_constant() -> None:
-    assert ENRICHER[0] == "amounts.rules"
-    assert ENRICHER[1]
+    assert ENRICHER.name == "amounts.rules"
+    assert ENRICHER.version

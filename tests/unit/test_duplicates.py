@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from worker.pipeline.duplicates import hamming, simhash
+from worker.pipeline.enrich.duplicates import hamming, simhash
 
 SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_9315569b376cac04.txt").read_text()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from worker.pipeline.enrich import detect_language, enrich, normalised_body_hash
-from worker.pipeline.model import ParsedArticle, TextBlock
+from worker.pipeline.article import ParsedArticle, TextBlock
+from worker.pipeline.enrich import enrich
+from worker.pipeline.enrich.duplicates import normalised_body_hash
+from worker.pipeline.enrich.language import detect_language
 
 
 @pytest.mark.parametrize(

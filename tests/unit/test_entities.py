@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from worker.pipeline.entities import ENTITIES_ENRICHER, Entity, extract_entities, person_key
-from worker.pipeline.text import parse_text
+from newsflow.contract import EntityRecord as Entity
+from worker.pipeline.enrich.entities import ENRICHER as ENTITIES_ENRICHER
+from worker.pipeline.enrich.entities import extract_entities
+from worker.pipeline.enrich.entities.keys import person_key
+from worker.pipeline.parse.text import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "enrich"
@@ -164,7 +167,7 @@ def test_empty_or_unsupported_gives_nothing(text: str, language: str | None) -> 
 
 
 def test_enricher_names_the_models() -> None:
-    name, version = ENTITIES_ENRICHER
+    name, version = ENTITIES_ENRICHER.name, ENTITIES_ENRICHER.version
     assert name == "entities"
     for model in ("spacy", "natasha", "pymorphy3"):
         assert model in version
@@ -197,7 +200,7 @@ def test_a_gazetteer_city_is_a_place_whatever_the_model_says() -> None:
 def test_our_tokenizer_is_razdels(text: str) -> None:
     from razdel import tokenize
 
-    from worker.pipeline.entities import _tokenize
+    from worker.pipeline.enrich.entities.slavic import _tokenize
 
     assert [tuple(t) for t in _tokenize(text)] == [
         (t.start, t.stop, t.text) for t in tokenize(text)
@@ -422,5 +425,5 @@ def test_language_switchers_are_not_entities(text: str, language: str) -> None:
 
 def test_enricher_version_names_the_gazetteer() -> None:
     # `newsflow reprocess --stale` re-enriches articles of older versions
-    assert ENTITIES_ENRICHER[1].startswith("3:")
-    assert "gazetteer-2" in ENTITIES_ENRICHER[1]
+    assert ENTITIES_ENRICHER.version.startswith("3:")
+    assert "gazetteer-2" in ENTITIES_ENRICHER.version

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from worker.pipeline.fetch import (
+from worker.fetch import (
     DEFAULT_POLICY,
     USER_AGENT,
     FetchFailed,

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.keywords import (
+from worker.pipeline.enrich.keywords import (
     ENRICHER,
-    RETIRED_NAMES,
     extract_keywords,
     lemmatise,
     topics,
@@ -88,15 +87,18 @@ def test_huge_input_is_bounded() -> None:
 
 
 def test_enricher_constant() -> None:
-    assert ENRICHER[0].startswith("keywords.")
-    assert ENRICHER[1]
+    assert ENRICHER.name.startswith("keywords.")
+    assert ENRICHER.version
 
 
 def test_enricher_name_says_what_scores() -> None:
     # yake was replaced by our own scorer; the name recorded before that is retired
-    assert ENRICHER == ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
-    assert "yake" not in ENRICHER[0]
-    assert RETIRED_NAMES == ("keywords.yake+pymorphy3",)
+    assert (ENRICHER.name, ENRICHER.version) == (
+        "keywords.lemma-score+pymorphy3",
+        "3:lemma-in-context",
+    )
+    assert "yake" not in ENRICHER.name
+    assert ENRICHER.retired_names == ("keywords.yake+pymorphy3",)
 
 
 @pytest.mark.parametrize(

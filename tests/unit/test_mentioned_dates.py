@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.mentioned_dates import ENRICHER, extract_mentioned_dates
+from worker.pipeline.enrich.mentioned_dates import ENRICHER, extract_mentioned_dates
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {
@@ -106,5 +106,5 @@ def test_huge_input_is_linear() -> None:
 
 
 def test_enricher_constant() -> None:
-    assert ENRICHER[0] == "mentioned_dates.rules"
-    assert ENRICHER[1]
+    assert ENRICHER.name == "mentioned_dates.rules"
+    assert ENRICHER.version

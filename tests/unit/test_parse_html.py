@@ -15,7 +15,8 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from worker.pipeline.html import (
+from worker.pipeline.article import ParsedArticle, ParseError, TextBlock
+from worker.pipeline.parse.html import (
     _is_link_line,
     _metadata,
     _without_furniture,
@@ -24,7 +25,6 @@ from worker.pipeline.html import (
     split_credit,
     strip_site_name,
 )
-from worker.pipeline.model import ParsedArticle, ParseError, TextBlock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.quotes import ENRICHER, Quote, extract_quotes
+from worker.pipeline.enrich.quotes import ENRICHER, Quote, extract_quotes
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {
@@ -196,8 +196,8 @@ def test_huge_input_is_linear() -> None:
 
 
 def test_enricher_constant() -> None:
-    assert ENRICHER[0] == "quotes.rules"
-    assert ENRICHER[1]
+    assert ENRICHER.name == "quotes.rules"
+    assert ENRICHER.version
 
 
 @pytest.mark.parametrize(

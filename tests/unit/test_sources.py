@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.scaling import assert_linear
-from worker.pipeline.sources import ENRICHER, extract_cited_sources
+from worker.pipeline.enrich.sources import ENRICHER, extract_cited_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {
@@ -62,8 +62,8 @@ def test_huge_input_is_linear() -> None:
 
 
 def test_enricher_constant() -> None:
-    assert ENRICHER[0] == "sources.rules"
-    assert ENRICHER[1]
+    assert ENRICHER.name == "sources.rules"
+    assert ENRICHER.version
 
 
 def test_a_person_is_not_a_cited_source() -> None:

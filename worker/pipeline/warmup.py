@@ -5,7 +5,7 @@ import gc
 
 from newsflow.contract import Submission
 from worker.pipeline.enrich import enrich
-from worker.pipeline.entities import load_models
+from worker.pipeline.enrich.entities import load_models
 from worker.pipeline.parse import parse
 
 _SAMPLE_TEXT = "Warm-up title\n\nThe pipeline reads this paragraph once at start-up."

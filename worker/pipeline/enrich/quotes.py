@@ -14,21 +14,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from worker.pipeline.model import overlaps
+from pydantic import Field
 
-ENRICHER = ("quotes.rules", "2")
+from newsflow.contract import QuoteRecord
+from worker.pipeline.article import EnrichedArticle, overlaps
+from worker.pipeline.enrich.enricher import Enricher
 
 
-@dataclass(frozen=True)
-class Quote:
-    text: str
-    start: int
-    end: int
-    speaker: str | None
-    speaker_role: str | None
-    # where the speaker's name stands in the text (for a pronoun: the name it refers to)
-    speaker_start: int | None
-    speaker_end: int | None
+class Quote(QuoteRecord):
+    """A quote as stored, and where its speaker's name stands in the text (for a pronoun:
+    the name it refers to), which the stored record leaves out."""
+
+    speaker_start: int | None = Field(default=None, exclude=True)
+    speaker_end: int | None = Field(default=None, exclude=True)
 
 
 @dataclass(frozen=True)
@@ -598,7 +596,35 @@ def extract_quotes(
             if same_sentence:  # "X said "…", while Germany … "…"": still X speaking
                 last = previous[0]
                 speaker = (last.speaker, last.speaker_role, last.speaker_start, last.speaker_end)
-        quote = Quote(stripped, start, start + len(stripped), *speaker)
+        name, role, speaker_start, speaker_end = speaker
+        quote = Quote(
+            text=stripped,
+            start=start,
+            end=start + len(stripped),
+            speaker=name,
+            speaker_role=role,
+            speaker_start=speaker_start,
+            speaker_end=speaker_end,
+        )
         quotes.append(quote)
         previous = (quote, close_mark)
     return quotes
+
+
+def _apply(article: EnrichedArticle) -> None:
+    people = [
+        (mention.start, mention.end, entity.canonical)
+        for entity in article.entities
+        if entity.type == "PER"
+        for mention in entity.mentions
+    ]
+    places = [
+        (mention.start, mention.end)
+        for entity in article.entities
+        if entity.type == "LOC"
+        for mention in entity.mentions
+    ]
+    article.quotes = extract_quotes(article.parsed.body, str(article.language), people, places)
+
+
+ENRICHER = Enricher("quotes.rules", "2", _apply)

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
-from worker.pipeline.mentioned_dates import extract_mentioned_dates
-
-ENRICHER = ("amounts.rules", "1")
-
-
-@dataclass(frozen=True)
-class Amount:
-    value: float
-    unit: str | None  # "percent", "USD", "EUR", "UAH", "RUB", "GBP" or None
-    of: str | None  # what it counts or is a share of: "GDP", "soldiers"
-    text: str
-    start: int
-    end: int
-
+from newsflow.contract import AmountRecord
+from worker.pipeline.article import EnrichedArticle
+from worker.pipeline.enrich import mentioned_dates
+from worker.pipeline.enrich.enricher import Enricher, ran
+from worker.pipeline.enrich.mentioned_dates import extract_mentioned_dates
 
 _MULTIPLIERS: list[tuple[float, str]] = [
     (1e3, r"thousand|тис\.|тисяч[іа]?|тыс\.|тысяч[аи]?"),
@@ -143,7 +133,7 @@ def _what_it_counts(text: str, end: int, unit: str | None) -> tuple[str | None, 
 
 def extract_amounts(
     text: str, language: str, date_spans: Sequence[tuple[int, int]] | None = None
-) -> list[Amount]:
+) -> list[AmountRecord]:
     """Amounts in ``text``. Years, dates, times, ordinals ("22nd", "3-й") and list markers
     ("1. ") are not amounts. ``date_spans``: (start, end) of the dates mentioned in
     ``text``, in order, when the caller has found them already."""
@@ -151,7 +141,7 @@ def extract_amounts(
     if date_spans is None:
         date_spans = [(d.start, d.end) for d in extract_mentioned_dates(text, lang, None)]
     date_index = 0
-    found: list[Amount] = []
+    found: list[AmountRecord] = []
     for match in _pattern(lang).finditer(text):
         start, end = match.start(), match.end()
         number_start, number_end = match.span("number")
@@ -184,7 +174,7 @@ def extract_amounts(
         value = _parse_number(raw, lang) * multiplier
         of, of_end = _what_it_counts(text, end, unit)
         found.append(
-            Amount(
+            AmountRecord(
                 value=value,
                 unit=unit,
                 of=of,
@@ -194,3 +184,16 @@ def extract_amounts(
             )
         )
     return found
+
+
+def _apply(article: EnrichedArticle) -> None:
+    # dates are not amounts: the spans the dates enricher found spare a second date pass
+    date_spans = (
+        [(d.start, d.end) for d in article.mentioned_dates]
+        if ran(article, mentioned_dates.ENRICHER)
+        else None
+    )
+    article.amounts = extract_amounts(article.parsed.body, str(article.language), date_spans)
+
+
+ENRICHER = Enricher("amounts.rules", "1", _apply)

@@ -23,30 +23,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from worker.pipeline.entities import (
-    LANGUAGE_SWITCHER,
-    SWITCHER_CODES,
-    SWITCHER_CORE,
-    _agrees,
-    _parse,
-)
-
-# Our own scorer on pymorphy3 lemmas (yake itself was removed in version 2). Articles
-# enriched before the rename carry RETIRED_NAMES: `newsflow reprocess --stale` compares the
-# versions of the names it is given, so those names must be given too (with a version no
-# article has) for such articles to count as stale.
-ENRICHER = ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
-RETIRED_NAMES = ("keywords.yake+pymorphy3",)
+from newsflow.contract import KeywordRecord
+from worker.pipeline.article import EnrichedArticle
+from worker.pipeline.enrich.enricher import Enricher
+from worker.pipeline.lang.morphology import agrees, morph_parses
+from worker.pipeline.lang.switcher import LANGUAGE_SWITCHER, SWITCHER_CODES, SWITCHER_CORE
 
 # the opening of an article carries its topic; a bound keeps huge inputs linear and cheap
 MAX_KEYWORD_CHARS = 20_000
 MAX_WORDS_PER_KEYWORD = 3
-
-
-@dataclass(frozen=True)
-class Keyword:
-    text: str
-    score: float  # lower is more relevant (as in YAKE)
 
 
 _TOKENS = re.compile(r"[^\W\d_][\w'’ʼ\-]*|\s+|[^\w\s]|\d[\d.,]*")
@@ -179,7 +164,7 @@ def _lemma(word: str, language: str, previous: str | None = None) -> str:
 @lru_cache(maxsize=200_000)
 def _lemma_options(word: str, language: str) -> tuple[str, ...]:
     """The distinct lemmas of a uk/ru form, in pymorphy3's order."""
-    return tuple(dict.fromkeys(p.normal_form for p in _parse(word, language)))
+    return tuple(dict.fromkeys(p.normal_form for p in morph_parses(word, language)))
 
 
 def _best_lemma(word: str, language: str, previous: str | None = None) -> str:
@@ -197,7 +182,7 @@ def _best_lemma(word: str, language: str, previous: str | None = None) -> str:
 
 @lru_cache(maxsize=50_000)
 def _lemma_without_context(word: str, language: str) -> str:
-    parses = _parse(word, language)
+    parses = morph_parses(word, language)
     totals: dict[str, float] = {}
     for parse in parses:
         totals[parse.normal_form] = totals.get(parse.normal_form, 0.0) + parse.score
@@ -220,10 +205,12 @@ def _lemma_without_context(word: str, language: str) -> str:
 def _agreeing_lemmas(word: str, previous: str, language: str) -> tuple[str, ...]:
     """Lemmas of the noun readings of ``word`` that agree in case, number and gender with
     an adjective reading of ``previous`` ("Світового банку")."""
-    adjectives = tuple(p for p in _parse(previous, language) if p.tag.POS in ("ADJF", "PRTF"))
+    adjectives = tuple(p for p in morph_parses(previous, language) if p.tag.POS in ("ADJF", "PRTF"))
     if not adjectives:
         return ()
-    nouns = [n for n in _parse(word, language) if n.tag.POS == "NOUN" and _agrees(adjectives, n)]
+    nouns = [
+        n for n in morph_parses(word, language) if n.tag.POS == "NOUN" and agrees(adjectives, n)
+    ]
     return tuple(dict.fromkeys(n.normal_form for n in nouns))
 
 
@@ -316,7 +303,7 @@ def _classified(lemma: str, token: str, language: str) -> tuple[str, str, bool, 
 _SCORER_TOKENS = re.compile(r"[^\W\d_][\w'’ʼ\-]*|[^\w\s]|\d[\d.,]*")
 
 
-def extract_keywords(text: str, language: str, top: int = 10) -> list[Keyword]:
+def extract_keywords(text: str, language: str, top: int = 10) -> list[KeywordRecord]:
     """The ``top`` keywords of ``text`` in dictionary form ("військовий союз", "Литва"),
     most relevant (lowest score) first."""
     lang = language if language in ("en", "uk", "ru") else "en"
@@ -417,7 +404,7 @@ def _word_scores(terms: dict[str, _Term], sentences: int) -> dict[str, float]:
 
 def _deduplicated(
     scored: list[tuple[float, tuple[str, ...]]], shown: dict[str, str], top: int
-) -> list[Keyword]:
+) -> list[KeywordRecord]:
     """Best first, skipping a phrase that shares most of its words with one already kept."""
     kept: list[tuple[float, tuple[str, ...]]] = []
     for score, phrase in scored:
@@ -428,7 +415,8 @@ def _deduplicated(
         if len(kept) == top:
             break
     return [
-        Keyword(" ".join(shown[key] for key in phrase), round(score, 6)) for score, phrase in kept
+        KeywordRecord(text=" ".join(shown[key] for key in phrase), score=round(score, 6))
+        for score, phrase in kept
     ]
 
 
@@ -660,3 +648,20 @@ def topics(text: str, language: str) -> list[str]:
         key=lambda topic: (-counts[topic], topic),
     )
     return ranked[:MAX_TOPICS]
+
+
+def _apply(article: EnrichedArticle) -> None:
+    parsed = article.parsed
+    headline_and_body = ". ".join(filter(None, [parsed.title, parsed.body]))
+    article.keywords = extract_keywords(headline_and_body, str(article.language))
+    article.topics = topics(headline_and_body, str(article.language)) if article.keywords else []
+
+
+# Our own scorer on pymorphy3 lemmas (yake itself was removed in version 2): articles
+# enriched before the rename carry the retired name.
+ENRICHER = Enricher(
+    "keywords.lemma-score+pymorphy3",
+    "3:lemma-in-context",
+    _apply,
+    retired_names=("keywords.yake+pymorphy3",),
+)

@@ -34,7 +34,7 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from newsflow.contract import BlockKind
-from worker.pipeline.model import ImageRef, ParsedArticle, ParseError, TextBlock
+from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlock
 
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
 # element count, and no real article body comes near this size.

@@ -8,7 +8,9 @@ import re
 
 import numpy
 
-SIMHASH_ENRICHER = ("simhash.word3", "1")
+from worker.pipeline.article import EnrichedArticle
+from worker.pipeline.enrich.enricher import Enricher
+
 _WORD = re.compile(r"\w+")
 _BITS = 64
 _BIT_POSITIONS = numpy.arange(_BITS, dtype=numpy.uint64)
@@ -24,6 +26,19 @@ def simhash(text: str) -> int:
     ones = ((values[:, None] >> _BIT_POSITIONS) & numpy.uint64(1)).sum(axis=0)
     unsigned = sum(1 << bit for bit in range(_BITS) if 2 * int(ones[bit]) > len(shingles))
     return unsigned - (1 << _BITS) if unsigned >= 1 << (_BITS - 1) else unsigned
+
+
+def normalised_body_hash(body: str) -> str:
+    """The exact-duplicate key: the body's words, case-folded, hashed."""
+    normalised = " ".join(_WORD.findall(body.casefold()))
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _apply(article: EnrichedArticle) -> None:
+    article.simhash = simhash(article.parsed.body)
+
+
+ENRICHER = Enricher("simhash.word3", "1", _apply, languages=None)
 
 
 def hamming(a: int, b: int) -> int:

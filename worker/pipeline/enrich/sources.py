@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
-from worker.pipeline.model import overlaps
-
-ENRICHER = ("sources.rules", "2")
-
-
-@dataclass(frozen=True)
-class CitedSource:
-    name: str
-    start: int
-    end: int
-    cue: str
-
+from newsflow.contract import CitedSourceRecord
+from worker.pipeline.article import EnrichedArticle, overlaps
+from worker.pipeline.enrich.enricher import Enricher
 
 # cue before the name: "according to Reuters"; cue after the name: "Reuters reported"
 _CUES_BEFORE = {
@@ -106,7 +96,7 @@ def extract_cited_sources(
     language: str,
     persons: Sequence[tuple[int, int]] = (),
     person_names: Iterable[str] = (),
-) -> list[CitedSource]:
+) -> list[CitedSourceRecord]:
     """Outlets named next to a reporting cue, in order of appearance. ``persons``: (start,
     end) of person mentions and ``person_names`` their canonical names (from the entity
     enricher): a name overlapping a person mention, or made of a known person's name words
@@ -116,7 +106,7 @@ def extract_cited_sources(
     person_words = frozenset(
         word.casefold() for name in person_names for word in name.split() if len(word) > 2
     )
-    found: list[CitedSource] = []
+    found: list[CitedSourceRecord] = []
     for match in _pattern(lang).finditer(text):
         side = "b" if match.group("cue_before") else "a"
         cue = match.group("cue_before") or match.group("cue_after")
@@ -148,5 +138,22 @@ def extract_cited_sources(
             continue
         if group.endswith("plain") and _is_person_name(name, person_words):
             continue
-        found.append(CitedSource(name=name, start=start, end=end, cue=" ".join(cue.split())))
+        found.append(CitedSourceRecord(name=name, start=start, end=end, cue=" ".join(cue.split())))
     return found
+
+
+def _apply(article: EnrichedArticle) -> None:
+    people = [
+        (mention.start, mention.end, entity.canonical)
+        for entity in article.entities
+        if entity.type == "PER"
+        for mention in entity.mentions
+    ]
+    person_spans = [(start, end) for start, end, _ in people]
+    person_names = {name for _, _, name in people}
+    article.cited_sources = extract_cited_sources(
+        article.parsed.body, str(article.language), person_spans, person_names
+    )
+
+
+ENRICHER = Enricher("sources.rules", "2", _apply)

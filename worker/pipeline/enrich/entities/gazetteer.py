@@ -2,13 +2,20 @@
 
 Countries come from pycountry (English names, Ukrainian and Russian translations) plus the
 short everyday names below, which pycountry lacks ("Росія", not only "Російська Федерація").
-Ukrainian and Russian names are stored in the nominative: the index in entities.py
+Ukrainian and Russian names are stored in the nominative: the index below
 lemmatises both these names and the text, so every grammatical case matches.
 """
 
 from __future__ import annotations
 
+import gettext
+import itertools
+import re
+from functools import lru_cache
 from typing import Final
+
+from worker.pipeline.lang.morphology import morph_parses
+from worker.pipeline.lang.words import WORD
 
 # ISO alpha-2 -> extra names per language; the first name of a language is its canonical form.
 COUNTRY_ALIASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
@@ -251,3 +258,107 @@ LEGAL_FORMS: Final[tuple[str, ...]] = tuple(
     "ТОВ ТзОВ ПАТ ПрАТ ПуАТ ВАТ ЗАТ АТ ДП ДК КП ПП ПФ ФГ СП ПВКП НАК ДАК ДПЗД ТДВ КНП ГО БФ "
     "ЧП ООО ОАО ЗАО ПАО АО ГУП ФГУП МУП НКО ФК ХК КБ".split()
 )
+
+
+def _pycountry_names(language: str) -> dict[str, list[str]]:
+    import pycountry
+
+    translate = (
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]).gettext
+        if language != "en"
+        else (lambda s: s)
+    )
+    names: dict[str, list[str]] = {}
+    for country in pycountry.countries:
+        found = []
+        for attribute in ("common_name", "name", "official_name"):
+            value = getattr(country, attribute, None)
+            if value and "," not in value:
+                found.append(translate(value))
+        names[country.alpha_2] = found
+    return names
+
+
+@lru_cache(maxsize=3)
+def gazetteer_index(language: str) -> dict[str, tuple[str, str, str, str | None]]:
+    """lookup form -> (type, canonical, key, country_code); forms are lemmatised for uk/ru."""
+    index: dict[str, tuple[str, str, str, str | None]] = {}
+
+    def add(name: str, entry: tuple[str, str, str, str | None]) -> None:
+        for form in lookup_forms(name, language):
+            index.setdefault(form, entry)
+
+    # Own lists first, so they win over pycountry's long official names.
+    for code, per_language in COUNTRY_ALIASES.items():
+        names = per_language.get(language, ())
+        for name in names:
+            add(name, ("LOC", names[0], f"country:{code}", code))
+    for code, official_names in _pycountry_names(language).items():
+        canonical = official_names[0] if official_names else code
+        for name in official_names:
+            add(name, ("LOC", canonical, f"country:{code}", code))
+    for key, (country, per_language) in PLACES.items():
+        names = per_language.get(language, ())
+        for name in names:
+            add(name, ("LOC", names[0], f"loc:{key}", country))
+    for key, per_language in ORGANISATIONS.items():
+        names = per_language.get(language, ())
+        for name in names:
+            add(name, ("ORG", names[0], f"org:{key}", None))
+    return index
+
+
+def lookup_forms(surface: str, language: str) -> list[str]:
+    """Keys under which a surface form is looked up: lemmas of every parse for uk/ru."""
+    words = WORD.findall(surface)
+    if not words:
+        return []
+    if language not in ("uk", "ru"):
+        lowered = " ".join(w.casefold() for w in words)
+        return [re.sub(r"^the ", "", lowered)]
+    options = [word_options(word, language) for word in words]
+    return [" ".join(combo) for combo in itertools.islice(itertools.product(*options), 16)]
+
+
+@lru_cache(maxsize=100_000)
+def word_options(word: str, language: str) -> tuple[str, ...]:
+    """The forms one uk/ru word is looked up under: its lemmas and itself, folded."""
+    folded = word.casefold().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
+    if word.isupper() and len(word) > 1:
+        return (folded,)
+    lemmas = {p.normal_form.replace("ё", "е") for p in morph_parses(word, language)}
+    return tuple(sorted(lemmas | {folded})[:4])
+
+
+@lru_cache(maxsize=3)
+def common_word_keys(language: str) -> frozenset[str]:
+    """Gazetteer keys of the names that are also everyday words (COMMON_WORDS)."""
+    keys = set()
+    for name in COMMON_WORDS.get(language, ()):
+        entry = gazetteer_lookup(name, language)
+        if entry is not None:
+            keys.add(entry[2])
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=3)
+def first_words(language: str) -> frozenset[str]:
+    """First words of the gazetteer's lookup forms: a window whose first word is none of
+    these cannot match, whatever follows."""
+    return frozenset(form.split(" ", 1)[0] for form in gazetteer_index(language))
+
+
+def may_start_name(word: str, language: str) -> bool:
+    first = first_words(language)
+    if language not in ("uk", "ru"):
+        folded = word.casefold()
+        return folded == "the" or folded in first
+    return any(option in first for option in word_options(word, language))
+
+
+def gazetteer_lookup(surface: str, language: str) -> tuple[str, str, str, str | None] | None:
+    index = gazetteer_index(language)
+    for form in lookup_forms(surface, language):
+        if form in index:
+            return index[form]
+    return None

@@ -4,9 +4,9 @@ which win over what was found."""
 from __future__ import annotations
 
 from newsflow.contract import Submission
-from worker.pipeline.html import parse_html
-from worker.pipeline.model import ParsedArticle
-from worker.pipeline.text import parse_text
+from worker.pipeline.article import ParsedArticle
+from worker.pipeline.parse.html import parse_html
+from worker.pipeline.parse.text import parse_text
 
 
 def parse(submission: Submission) -> ParsedArticle:

@@ -6,21 +6,12 @@ dateparser: dateparser is slow and finds false dates in raw text ("5000", "2,71%
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-ENRICHER = ("mentioned_dates.rules", "1")
-
-
-@dataclass(frozen=True)
-class MentionedDate:
-    text: str
-    start: int
-    end: int
-    date: date | None
-    resolved: bool
-
+from newsflow.contract import DateMentionRecord
+from worker.pipeline.article import EnrichedArticle
+from worker.pipeline.enrich.enricher import Enricher
 
 # month number -> regex alternatives (stems with case endings)
 _MONTHS: dict[str, list[tuple[int, str]]] = {
@@ -198,12 +189,12 @@ def _group_number(match: re.Match[str], prefix: str) -> int | None:
 
 def extract_mentioned_dates(
     text: str, language: str, published_at: datetime | None
-) -> list[MentionedDate]:
+) -> list[DateMentionRecord]:
     """Every date expression in ``text``. ``date`` is set when it can be fixed: absolute
     dates always, relative ones (no year, "yesterday", weekdays) only with ``published_at``."""
     lang = language if language in _MONTHS else "en"
     anchor = published_at.date() if published_at else None
-    found: list[MentionedDate] = []
+    found: list[DateMentionRecord] = []
     for match in _pattern(lang).finditer(text):
         groups = match.groupdict()
         resolved_date: date | None = None
@@ -231,7 +222,7 @@ def extract_mentioned_dates(
             if index is not None and anchor:
                 resolved_date = anchor + timedelta(days=_RELATIVE[lang][index][0])
         found.append(
-            MentionedDate(
+            DateMentionRecord(
                 text=match.group(0),
                 start=match.start(),
                 end=match.end(),
@@ -240,3 +231,13 @@ def extract_mentioned_dates(
             )
         )
     return found
+
+
+def _apply(article: EnrichedArticle) -> None:
+    parsed = article.parsed
+    article.mentioned_dates = extract_mentioned_dates(
+        parsed.body, str(article.language), parsed.published_at
+    )
+
+
+ENRICHER = Enricher("mentioned_dates.rules", "1", _apply)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 from newsflow.contract import BlockKind
-from worker.pipeline.model import ImageRef, ParsedArticle, ParseError, TextBlock
+from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlock
 
 Role = Literal[
     "switcher",  # "ua en ru": which translations exist

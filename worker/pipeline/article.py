@@ -1,13 +1,23 @@
-"""The plain data passed between stages."""
+"""The plain data passed between stages: a parsed article, the same article enriched, and
+what the task message says about its submission."""
 
 from __future__ import annotations
 
 import bisect
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from newsflow.contract import BlockKind
+from newsflow.contract import (
+    AmountRecord,
+    BlockKind,
+    CitedSourceRecord,
+    DateMentionRecord,
+    EntityRecord,
+    KeywordRecord,
+    QuoteRecord,
+)
 
 
 class ParseError(ValueError):
@@ -84,17 +94,25 @@ class EnrichedArticle:
     word_count: int
     content_hash: str
     enrichers: list[EnricherResult]
-    # each list holds the result dataclasses of one enricher module (entities.Entity,
-    # quotes.Quote, sources.CitedSource, amounts.Amount, mentioned_dates.MentionedDate,
-    # keywords.Keyword); offsets are into parsed.body
-    entities: list[Any] = field(default_factory=list)
-    quotes: list[Any] = field(default_factory=list)
-    cited_sources: list[Any] = field(default_factory=list)
-    amounts: list[Any] = field(default_factory=list)
-    mentioned_dates: list[Any] = field(default_factory=list)
-    keywords: list[Any] = field(default_factory=list)
+    # each enricher's results, as the stored document has them (offsets into parsed.body)
+    entities: list[EntityRecord] = field(default_factory=list)
+    quotes: Sequence[QuoteRecord] = field(default_factory=list)
+    cited_sources: list[CitedSourceRecord] = field(default_factory=list)
+    amounts: list[AmountRecord] = field(default_factory=list)
+    mentioned_dates: list[DateMentionRecord] = field(default_factory=list)
+    keywords: list[KeywordRecord] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     simhash: int = 0  # duplicates.simhash of the body: near-duplicates differ in few bits
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """What the message says about the submission itself (not its content)."""
+
+    id: uuid.UUID
+    source: str
+    external_id: str | None
+    received_at: datetime
 
 
 def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
