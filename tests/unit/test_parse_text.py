@@ -12,7 +12,9 @@ import pytest
 
 from tests.scaling import assert_linear
 from worker.pipeline.article import ParsedArticle, ParseError
-from worker.pipeline.parse.text import label_lines, language_switcher, parse_text, split_caption
+from worker.pipeline.lang.switcher import language_switcher
+from worker.pipeline.parse.text import label_lines, parse_text
+from worker.pipeline.parse.text.captions import split_caption
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_9315569b376cac04.txt"

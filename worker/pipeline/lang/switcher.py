@@ -35,3 +35,32 @@ def is_language_switcher(surface: str) -> bool:
     return LANGUAGE_SWITCHER.fullmatch(stripped) is not None and bool(
         SWITCHER_CORE.search(stripped)
     )
+
+
+# Codes and names a site's language switcher shows ("ua en ru", "UA | RU | EN", "УКР ENG").
+SWITCHER_LABELS = {
+    "ua": "uk", "uk": "uk", "ukr": "uk", "укр": "uk", "українська": "uk", "українською": "uk",
+    "ukrainian": "uk", "en": "en", "eng": "en", "english": "en", "англ": "en",
+    "ru": "ru", "rus": "ru", "рус": "ru", "русский": "ru", "російська": "ru", "russian": "ru",
+    "de": "de", "deutsch": "de", "fr": "fr", "pl": "pl", "polski": "pl", "es": "es",
+    "it": "it", "be": "be", "by": "be", "kz": "kk", "lt": "lt", "lv": "lv", "et": "et",
+    "ro": "ro", "cs": "cs", "sk": "sk", "hu": "hu", "bg": "bg", "ka": "ka", "tr": "tr",
+    "pt": "pt", "zh": "zh", "ar": "ar", "he": "he", "ja": "ja", "crh": "crh", "qirim": "crh",
+}  # fmt: skip
+
+
+SWITCHER_SPLIT = re.compile(r"[\s|/·•,]+")
+
+
+_SWITCHER_PREFIXES = {code[:2] for code in SWITCHER_LABELS}
+
+
+def language_switcher(line: str) -> list[str] | None:
+    """The languages a switcher line like "ua en ru" offers, or None if it is not one."""
+    line = line.strip()
+    if len(line) > 80 or line[:2].casefold() not in _SWITCHER_PREFIXES:
+        return None
+    tokens = [token for token in SWITCHER_SPLIT.split(line.casefold()) if token]
+    if len(tokens) < 2 or not all(token in SWITCHER_LABELS for token in tokens):
+        return None
+    return list(dict.fromkeys(SWITCHER_LABELS[token] for token in tokens))
