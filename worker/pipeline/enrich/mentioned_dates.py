@@ -12,54 +12,7 @@ from functools import lru_cache
 from newsflow.contract import DateMentionRecord
 from worker.pipeline.article import EnrichedArticle
 from worker.pipeline.enrich.enricher import Enricher
-
-# month number -> regex alternatives (stems with case endings)
-_MONTHS: dict[str, list[tuple[int, str]]] = {
-    "en": [
-        (1, r"January|Jan\.?"),
-        (2, r"February|Feb\.?"),
-        (3, r"March|Mar\."),
-        (4, r"April|Apr\.?"),
-        (5, r"May"),
-        (6, r"June|Jun\.?"),
-        (7, r"July|Jul\.?"),
-        (8, r"August|Aug\.?"),
-        (9, r"September|Sept?\.?"),
-        (10, r"October|Oct\.?"),
-        (11, r"November|Nov\.?"),
-        (12, r"December|Dec\.?"),
-    ],
-    # uk/ru: a day number is followed by the genitive; nominative/locative forms are kept too
-    # so "22 листопад" typos still match, month-only mentions are not dates
-    "uk": [
-        (1, r"січ(?:ня|ень)"),
-        (2, r"лют(?:ого|ий)"),
-        (3, r"берез(?:ня|ень)"),
-        (4, r"квіт(?:ня|ень)"),
-        (5, r"трав(?:ня|ень)"),
-        (6, r"черв(?:ня|ень)"),
-        (7, r"лип(?:ня|ень)"),
-        (8, r"серп(?:ня|ень)"),
-        (9, r"верес(?:ня|ень)"),
-        (10, r"жовт(?:ня|ень)"),
-        (11, r"листопад(?:а)?"),
-        (12, r"груд(?:ня|ень)"),
-    ],
-    "ru": [
-        (1, r"январ[яь]"),
-        (2, r"феврал[яь]"),
-        (3, r"марта?"),
-        (4, r"апрел[яь]"),
-        (5, r"ма[яй]"),
-        (6, r"июн[яь]"),
-        (7, r"июл[яь]"),
-        (8, r"августа?"),
-        (9, r"сентябр[яь]"),
-        (10, r"октябр[яь]"),
-        (11, r"ноябр[яь]"),
-        (12, r"декабр[яь]"),
-    ],
-}
+from worker.pipeline.lang.months import month_patterns
 
 # Monday = 0; "середа"/"среда" also mean "among"/"environment": they need a preposition
 _WEEKDAYS: dict[str, list[tuple[int, str]]] = {
@@ -117,8 +70,8 @@ def _alternation(table: list[tuple[int, str]], prefix: str) -> str:
 
 @lru_cache(maxsize=8)
 def _pattern(language: str) -> re.Pattern[str]:
-    lang = language if language in _MONTHS else "en"
-    months = _alternation(_MONTHS[lang], "m")
+    lang = language if language in _WEEKDAYS else "en"
+    months = _alternation(month_patterns(lang), "m")
     weekdays = _alternation(_WEEKDAYS[lang], "w")
     relative = "|".join(f"(?P<r{i}>{p})" for i, (_, p) in enumerate(_RELATIVE[lang]))
     year = r"(?P<year>(?:1[89]|2[01])\d\d)"
@@ -129,7 +82,7 @@ def _pattern(language: str) -> re.Pattern[str]:
         # "November 22, 2023", "22 November 2023", "22nd of November"
         ordinal = r"(?:st|nd|rd|th)?"
         # a group name can appear once: the day-first form numbers its months "n1".."n12"
-        months_again = _alternation(_MONTHS[lang], "n")
+        months_again = _alternation(month_patterns(lang), "n")
         dated = (
             rf"(?:(?:{weekdays}),?\s+)?(?:"
             rf"(?P<month_first>{months})\s+{day}{ordinal}\b(?:,?\s+{year})?"
@@ -192,7 +145,7 @@ def extract_mentioned_dates(
 ) -> list[DateMentionRecord]:
     """Every date expression in ``text``. ``date`` is set when it can be fixed: absolute
     dates always, relative ones (no year, "yesterday", weekdays) only with ``published_at``."""
-    lang = language if language in _MONTHS else "en"
+    lang = language if language in _WEEKDAYS else "en"
     anchor = published_at.date() if published_at else None
     found: list[DateMentionRecord] = []
     for match in _pattern(lang).finditer(text):

@@ -19,6 +19,7 @@ from pydantic import Field
 from newsflow.contract import QuoteRecord
 from worker.pipeline.article import EnrichedArticle, overlaps
 from worker.pipeline.enrich.enricher import Enricher
+from worker.pipeline.lang.roles import ROLE_NOUNS
 
 
 class Quote(QuoteRecord):
@@ -75,20 +76,6 @@ _PRONOUNS = frozenset("he she він вона он она".split())
 _ADVERBS = frozenset(
     "also further again then later repeatedly також ще знову потім також "
     "также еще ещё снова затем".split()
-)
-_ROLES = frozenset(
-    """
-    minister president premier chancellor secretary spokesperson spokesman spokeswoman
-    ambassador general commander chief mayor governor director senator lawmaker envoy
-    diplomat adviser advisor chairman chairwoman leader official ceo king queen
-    міністр міністерка президент президентка прем'єр-міністр прем’єр-міністр прем'єр прем’єр
-    канцлер секретар речник речниця посол генерал командувач голова глава керівник очільник
-    очільниця мер губернатор директор директорка сенатор депутат депутатка спікер дипломат
-    радник радниця лідер посадовець
-    министр президент премьер-министр премьер канцлер секретарь пресс-секретарь представитель
-    посол генерал командующий глава руководитель мэр губернатор директор сенатор депутат
-    спикер дипломат советник лидер чиновник
-    """.split()
 )
 # words that precede a role in an English title: "Prime Minister", "Deputy Foreign Minister"
 _TITLE_WORDS = frozenset("of for the and".split())
@@ -169,10 +156,10 @@ def _casefold(word: str) -> str:
 
 def _is_role(word: str) -> bool:
     folded = _casefold(word)
-    if folded in _ROLES:
+    if folded in ROLE_NOUNS:
         return True
     # inflected forms: "міністра", "министром", "президента"
-    return any(len(folded) - cut >= 5 and folded[:-cut] in _ROLES for cut in (1, 2, 3))
+    return any(len(folded) - cut >= 5 and folded[:-cut] in ROLE_NOUNS for cut in (1, 2, 3))
 
 
 def _same_surname(a: str, b: str) -> bool:

@@ -82,7 +82,7 @@ def _clean(name: str, start: int) -> tuple[str, int, int]:
     return stripped, start, start + len(stripped)
 
 
-def _is_person_name(name: str, person_words: frozenset[str]) -> bool:
+def _names_a_person_found(name: str, person_words: frozenset[str]) -> bool:
     """Every word of ``name`` is a word of a known person's name, allowing for case
     endings ("Терехова" ~ "Терехов")."""
     words = [w.casefold() for w in name.split()]
@@ -136,7 +136,7 @@ def extract_cited_sources(
                 name = text[start:end]
         if not name or overlaps(person_starts, start, end):
             continue
-        if group.endswith("plain") and _is_person_name(name, person_words):
+        if group.endswith("plain") and _names_a_person_found(name, person_words):
             continue
         found.append(CitedSourceRecord(name=name, start=start, end=end, cue=" ".join(cue.split())))
     return found

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-MONTH_NUMBERS = {
-    **dict.fromkeys(["jan", "january", "січня", "січень", "января", "январь"], 1),
-    **dict.fromkeys(["feb", "february", "лютого", "лютий", "февраля", "февраль"], 2),
-    **dict.fromkeys(["mar", "march", "березня", "березень", "марта", "март"], 3),
-    **dict.fromkeys(["apr", "april", "квітня", "квітень", "апреля", "апрель"], 4),
-    **dict.fromkeys(["may", "травня", "травень", "мая", "май"], 5),
-    **dict.fromkeys(["jun", "june", "червня", "червень", "июня", "июнь"], 6),
-    **dict.fromkeys(["jul", "july", "липня", "липень", "июля", "июль"], 7),
-    **dict.fromkeys(["aug", "august", "серпня", "серпень", "августа", "август"], 8),
-    **dict.fromkeys(["sep", "sept", "september", "вересня", "вересень", "сентября"], 9),
-    **dict.fromkeys(["oct", "october", "жовтня", "жовтень", "октября", "октябрь"], 10),
-    **dict.fromkeys(["nov", "november", "листопада", "листопад", "ноября", "ноябрь"], 11),
-    **dict.fromkeys(["dec", "december", "грудня", "грудень", "декабря", "декабрь"], 12),
+import re
+
+# Each month's word forms, lower case: the full name and abbreviations (an abbreviation
+# written with its dot needs the dot: "mar." is a month, "mar" a verb), and for Ukrainian
+# and Russian the genitive a day number takes ("22 листопада") and the nominative
+# ("листопад", which typos and headlines use).
+MONTHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "en": (
+        ("january", "jan"), ("february", "feb"), ("march", "mar."), ("april", "apr"),
+        ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+        ("september", "sept", "sep"), ("october", "oct"), ("november", "nov"),
+        ("december", "dec"),
+    ),
+    "uk": (
+        ("січня", "січень"), ("лютого", "лютий"), ("березня", "березень"),
+        ("квітня", "квітень"), ("травня", "травень"), ("червня", "червень"),
+        ("липня", "липень"), ("серпня", "серпень"), ("вересня", "вересень"),
+        ("жовтня", "жовтень"), ("листопада", "листопад"), ("грудня", "грудень"),
+    ),
+    "ru": (
+        ("января", "январь"), ("февраля", "февраль"), ("марта", "март"),
+        ("апреля", "апрель"), ("мая", "май"), ("июня", "июнь"), ("июля", "июль"),
+        ("августа", "август"), ("сентября", "сентябрь"), ("октября", "октябрь"),
+        ("ноября", "ноябрь"), ("декабря", "декабрь"),
+    ),
+}  # fmt: skip
+
+# any form in any language -> month number (the dot of an abbreviation left off)
+MONTH_NUMBERS: dict[str, int] = {
+    form.rstrip("."): number
+    for months in MONTHS.values()
+    for number, forms in enumerate(months, start=1)
+    for form in forms
 }
+
+
+def month_patterns(language: str) -> list[tuple[int, str]]:
+    """(month number, regex alternatives) for ``language``; English is capitalised (its
+    patterns are matched case-sensitively), and an English abbreviation may end in a dot."""
+    patterns = []
+    for number, forms in enumerate(MONTHS[language], start=1):
+        alternatives = []
+        for form in sorted(forms, key=len, reverse=True):
+            if language != "en":
+                alternatives.append(re.escape(form))
+            elif form.endswith("."):
+                alternatives.append(re.escape(form.capitalize()))
+            elif len(forms) > 1 and form != forms[0]:
+                alternatives.append(re.escape(form.capitalize()) + r"\.?")
+            else:
+                alternatives.append(re.escape(form.capitalize()))
+        patterns.append((number, "|".join(alternatives)))
+    return patterns
 
 
 WEEKDAYS = {

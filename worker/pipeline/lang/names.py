@@ -23,7 +23,7 @@ CYRILLIC_NAME_PARTICLES: Final = frozenset(
 )
 
 
-def is_person_name(surface: str, language: str) -> bool:
+def is_dictionary_name(surface: str, language: str) -> bool:
     """True when every word can be a first name, surname or patronymic (pymorphy3 tags)."""
     words = WORD.findall(surface)
     if not words:

@@ -19,7 +19,7 @@ from worker.pipeline.enrich.entities.gazetteer import (
 from worker.pipeline.enrich.entities.models import natasha_tagger
 from worker.pipeline.enrich.entities.spans import Span, at_sentence_start, is_quoted, opens_sentence
 from worker.pipeline.lang.morphology import analyzer, has_name_tag, is_common_word, morph_parses
-from worker.pipeline.lang.names import is_name_particle, is_person_name
+from worker.pipeline.lang.names import is_dictionary_name, is_name_particle
 from worker.pipeline.lang.words import WORD
 
 _MAX_WINDOW: Final = 4
@@ -505,13 +505,13 @@ def ukrainian_spans(text: str) -> list[Span]:
             span.type, span.known = known[0], (known[1], known[2], known[3])
         elif span.type == "PER" and _looks_like_place(surface):
             span.type = "LOC"
-        elif span.type == "PER" and len(words) > 1 and not is_person_name(surface, "uk"):
+        elif span.type == "PER" and len(words) > 1 and not is_dictionary_name(surface, "uk"):
             # "Північної Європи": no name/surname tags, ends in a geographic noun
             if gazetteer_lookup(words[-1], "uk") is not None or any(
                 "Geox" in p.tag.grammemes for p in morph_parses(words[-1], "uk")
             ):
                 span.type = "LOC"
-        elif span.type in ("LOC", "ORG") and is_person_name(surface, "uk"):
+        elif span.type in ("LOC", "ORG") and is_dictionary_name(surface, "uk"):
             span.type = "PER"
         spans.append(span)
     return spans
