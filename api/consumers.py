@@ -3,7 +3,7 @@ pagination), ``GET /v1/feed`` (every change, once, in order) and ``GET /v1/expor
 (NDJSON of every matching document, streamed). All need the ``read`` scope.
 
 Filters are in ``newsflow/store/search.py`` and the feed's design in
-``newsflow/store/feed.py``."""
+``newsflow/store/changes.py``."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from api.auth import AUTH_RESPONSES, require_scope
 from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError
 from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
 from newsflow.settings import Settings
-from newsflow.store import feed, search
+from newsflow.store import changes, search
+from newsflow.store.changes import BadCursor, CursorPruned
 from newsflow.store.db import get_engine
-from newsflow.store.feed import BadCursor, CursorPruned
 
 _PROBLEM_SCHEMA = {"schema": {"$ref": "#/components/schemas/Problem"}}
 # AUTH_RESPONSES, with the Problem schema under application/problem+json too (the media
@@ -186,7 +186,7 @@ def _bad_cursor(name: str, exc: BadCursor) -> ProblemError:
 
 
 def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:
-    resume_after = feed.encode_cursor(*exc.resume_after)
+    resume_after = changes.encode_cursor(*exc.resume_after)
     message = (
         f"changes after this cursor were pruned (the feed keeps "
         f"{settings.feed_retention_days} days); continue with after={resume_after} from the "
@@ -275,7 +275,7 @@ def read_feed(
     after: Annotated[
         str | None,
         Query(
-            pattern=f"^now$|{feed.CURSOR_PATTERN}",
+            pattern=f"^now$|{changes.CURSOR_PATTERN}",
             description="`next` of the previous page, or `now`; none = the beginning.",
         ),
     ] = None,
@@ -288,24 +288,26 @@ def read_feed(
     settings = _settings(request)
     with_document = "document" in (include or [])
     try:
-        position = feed.START if after is None or after == feed.NOW else feed.decode_cursor(after)
+        position = (
+            changes.START if after is None or after == changes.NOW else changes.decode_cursor(after)
+        )
     except BadCursor as exc:
         raise _bad_cursor("after", exc) from exc
     try:
         with get_engine(settings.require_database_url()).connect() as connection:
             if after is None:
-                position = feed.oldest_cursor(connection)
-            elif after == feed.NOW:
-                position = feed.current_end(connection)
-            rows = feed.read_feed(
+                position = changes.oldest_cursor(connection)
+            elif after == changes.NOW:
+                position = changes.current_end(connection)
+            rows = changes.read_feed(
                 connection,
                 position,
                 limit,
                 include_document=with_document,
                 base_url=settings.base_url,
             )
-            if after is not None and after != feed.NOW:
-                feed.check_not_pruned(connection, position)
+            if after is not None and after != changes.NOW:
+                changes.check_not_pruned(connection, position)
     except CursorPruned as exc:
         raise _cursor_pruned(settings, exc) from exc
     except SQLAlchemyError as exc:
@@ -325,7 +327,7 @@ def read_feed(
         )
         for row in rows
     ]
-    next_cursor = items[-1].cursor if items else feed.encode_cursor(*position)
+    next_cursor = items[-1].cursor if items else changes.encode_cursor(*position)
     return FeedPage(items=items, next=next_cursor, caught_up=len(items) < limit)
 
 

@@ -146,7 +146,7 @@ def variants(redis_url: str, workers: int, also: list[tuple[str, Path]], key: st
         NEWSFLOW_RATE_LIMIT_PER_MINUTE="0",
         NEWSFLOW_AUTH="auto",
     )
-    newsflow = [sys.executable, "-m", "newsflow.cli", "api", "--workers", str(workers)]
+    newsflow = [sys.executable, "-m", "cli", "api", "--workers", str(workers)]
     result = [
         Variant(
             "baseline",

@@ -497,7 +497,7 @@ def services(tmp: Path) -> Iterator[Services]:
         started = []
         for command in (["worker"], ["api"]):
             process = subprocess.Popen(
-                [sys.executable, "-m", "newsflow.cli", *command],
+                [sys.executable, "-m", "cli", *command],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

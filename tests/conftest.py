@@ -152,11 +152,11 @@ class WorkerProcess:
         env: dict[str, str],
         log_path: Path,
         concurrency: int = 2,
-        module: str = "newsflow.cli",
+        module: str = "cli",
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
-        args = ["worker"] if module == "newsflow.cli" else []
+        args = ["worker"] if module == "cli" else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, *args, f"--concurrency={concurrency}"],
             env=env,

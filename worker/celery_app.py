@@ -7,8 +7,8 @@ from typing import Any
 from celery.signals import worker_init, worker_process_init, worker_ready
 
 from newsflow.settings import get_settings
+from newsflow.store.changes import prune_feed
 from newsflow.store.db import dispose_engines, get_engine
-from newsflow.store.feed import prune_feed
 from newsflow.taskqueue import make_celery
 
 app = make_celery(get_settings())

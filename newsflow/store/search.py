@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from newsflow.contract import Status
-from newsflow.store.feed import BadCursor
+from newsflow.store.changes import BadCursor
 
 ALL_CONFIGS = ("english", "russian", "simple")
 

@@ -13,7 +13,7 @@ import sys
 import time
 
 import worker.process
-from newsflow.cli import main
+from cli.main import main
 from newsflow.contract import Submission
 from worker.pipeline.article import ParsedArticle
 from worker.pipeline.parse import parse as real_parse

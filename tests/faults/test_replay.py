@@ -12,7 +12,7 @@ import uvicorn
 from click.testing import CliRunner
 
 from api.app import create_app
-from newsflow.cli import main as cli
+from cli.main import main as cli
 from newsflow.embedded import free_port
 from tests.conftest import WorkerProcess, settings_env
 from tests.faults.conftest import FaultStack

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import AuthConfigError, keys_required
+from cli.main import main as newsflow_cli
 from newsflow import apikeys
-from newsflow.cli import main as newsflow_cli
 from newsflow.embedded import free_port
 from newsflow.settings import Settings
 from newsflow.store.api_keys import NewApiKey, create_api_key, revoke_api_key

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from newsflow.cli import main as cli
+from cli.main import main as cli
 from newsflow.embedded import free_port
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings

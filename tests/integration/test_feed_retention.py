@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from newsflow.cli import main as cli
+from cli.main import main as cli
 from newsflow.settings import Settings
 from tests.conftest import Servers, WorkerProcess, fresh_database, settings_env
 from tests.integration.test_consumers import insert_article
@@ -130,7 +130,7 @@ def test_prune_never_passes_a_change_still_being_written(
     own_settings: Settings, db: psycopg.Connection, client: TestClient
 ) -> None:
     """A writer's change is exposed only once every older writing transaction has ended
-    (see newsflow/store/feed.py). Pruning must stay below that line too: the old change
+    (see newsflow/store/changes.py). Pruning must stay below that line too: the old change
     committed after an open writer took its xid sorts after the open writer's change, and
     pruning it would put `resume_after` past a change no reader has seen yet."""
     before = client.get("/v1/feed", params={"after": "now"}).json()["next"]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from newsflow.cli import main as cli
+from cli.main import main as cli
 from newsflow.settings import Settings
 from tests.conftest import SEED, WorkerProcess, settings_env, sql_row, wait_for_final
 

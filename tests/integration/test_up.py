@@ -17,7 +17,7 @@ import httpx
 import psutil
 import pytest
 
-from newsflow.cli import api_ready
+from cli.main import api_ready
 from newsflow.embedded import free_port
 from newsflow.settings import Settings
 from tests.conftest import ROOT, SEED, settings_env
@@ -110,7 +110,7 @@ def test_up_waits_for_the_worker_and_exits_1_when_it_dies_starting(
 
 def _start_up(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "newsflow.cli", "up"],
+        [sys.executable, "-m", "cli", "up"],
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -126,7 +126,7 @@ def _wait_for_child(
     while time.monotonic() < deadline:
         for child in psutil.Process(process.pid).children():
             try:
-                if child.cmdline()[2:4] == ["newsflow.cli", command]:
+                if child.cmdline()[2:4] == ["cli", command]:
                     return child
             except psutil.NoSuchProcess:
                 continue

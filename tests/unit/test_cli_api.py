@@ -9,7 +9,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from newsflow.cli import main
+from cli.main import main
 
 
 def _served_with(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> Any:

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from newsflow.cli import main as newsflow_cli
+from cli.main import main as newsflow_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
@@ -55,7 +55,7 @@ def test_console_script_is_declared() -> None:
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["newsflow"] == "newsflow.cli:main"
+    assert project["scripts"]["newsflow"] == "cli.main:main"
 
 
 def test_dockerfile_installs_the_lock_and_the_project() -> None:

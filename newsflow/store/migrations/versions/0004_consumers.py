@@ -6,7 +6,7 @@ read-only role.
   english for en, russian for ru, simple for uk and everything else), GIN-indexed.
 * ``newsflow.feed``: one row per transaction that inserts or updates an article (however
   many times it writes the row), written by a trigger in the writer's own transaction,
-  with that transaction's id (see ``newsflow.store.feed``
+  with that transaction's id (see ``newsflow.store.changes``
   for why the feed is read in (xid, position) order below the oldest running transaction).
   The trigger also sends ``NOTIFY newsflow_articles, '<article id>'``, delivered at commit.
 * Views, the contract for SQL consumers (the tables behind them may change):
@@ -93,7 +93,7 @@ def upgrade() -> None:
             JOIN newsflow.submissions s ON s.id = i.article_id
             WHERE s.status = 'done';
 
-        -- only changes of transactions older than every running one: see newsflow.store.feed
+        -- only changes of transactions older than every running one: see newsflow.store.changes
         CREATE VIEW newsflow.article_feed AS
             SELECT f.xid, f.position, f.article_id, f.changed_at, s.status, a.title,
                    a.language, a.published_at, a.processed_at

@@ -1,7 +1,7 @@
 """Feed retention: remember how far the change feed has been pruned.
 
 ``newsflow.feed_pruned`` holds at most one row: the (xid, position) of the last change that
-pruning deleted (``newsflow.store.feed.prune_feed``). Pruning only ever deletes a prefix of
+pruning deleted (``newsflow.store.changes.prune_feed``). Pruning only ever deletes a prefix of
 the feed in (xid, position) order, so every change at or before that point is gone and
 every change after it is still there: a consumer whose cursor is below it has missed
 changes, and ``GET /v1/feed`` tells it so (410) instead of silently carrying on.

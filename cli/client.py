@@ -12,7 +12,7 @@ from typing import Any
 import click
 import httpx
 
-from newsflow.submissions_cli import _checked, _client, api_url_option
+from cli.submissions import _checked, _client, api_url_option
 
 FINAL = ("done", "failed", "dead")
 TEXT_SUFFIXES = (".txt", ".text", ".md")

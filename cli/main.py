@@ -15,12 +15,12 @@ from types import FrameType
 import click
 import httpx
 
-from newsflow.client_cli import COMMANDS as CLIENT_COMMANDS
-from newsflow.feed_cli import feed
-from newsflow.keys_cli import keys
-from newsflow.reprocess_cli import reprocess
+from cli.changes import feed
+from cli.client import COMMANDS as CLIENT_COMMANDS
+from cli.keys import keys
+from cli.reprocess import reprocess
+from cli.submissions import submissions
 from newsflow.settings import get_settings
-from newsflow.submissions_cli import submissions
 
 
 @click.group()
@@ -138,10 +138,10 @@ def up() -> None:
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsflow-up-")))
         worker_ready_file = run_dir / "worker.ready"
         worker_process = _spawn(
-            [sys.executable, "-m", "newsflow.cli", "worker", f"--ready-file={worker_ready_file}"],
+            [sys.executable, "-m", "cli", "worker", f"--ready-file={worker_ready_file}"],
             env,
         )
-        api_process = _spawn([sys.executable, "-m", "newsflow.cli", "api"], env)
+        api_process = _spawn([sys.executable, "-m", "cli", "api"], env)
         children = [worker_process, api_process]
         stack.callback(_stop_all, children)
         _trap_sigterm()

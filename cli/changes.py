@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from newsflow.settings import Settings
-from newsflow.store import feed as store_feed
+from newsflow.store import changes
 from newsflow.store.db import get_engine
 
 
@@ -35,7 +35,7 @@ def prune(days: int | None, batch_size: int) -> None:
         click.echo("feed retention is off (NEWSFLOW_FEED_RETENTION_DAYS=0): nothing pruned")
         return
     engine = get_engine(settings.database_url)
-    result = store_feed.prune_feed(engine, days, batch_size=batch_size)
+    result = changes.prune_feed(engine, days, batch_size=batch_size)
     if result.busy:
         click.echo(
             f"another prune is running: this one deleted {result.deleted} entries "
@@ -43,8 +43,8 @@ def prune(days: int | None, batch_size: int) -> None:
         )
         return
     with engine.connect() as connection:
-        through = store_feed.pruned_through(connection)
+        through = changes.pruned_through(connection)
     entries = "entry" if result.deleted == 1 else "entries"
     click.echo(f"pruned {result.deleted} feed {entries} older than {days} days")
     if through is not None:
-        click.echo(f"the feed now starts after cursor {store_feed.encode_cursor(*through)}")
+        click.echo(f"the feed now starts after cursor {changes.encode_cursor(*through)}")
