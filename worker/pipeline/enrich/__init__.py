@@ -60,11 +60,13 @@ def enrich(article: ParsedArticle, enrichers: tuple[Enricher, ...] = ENRICHERS) 
     return enriched
 
 
-def current_enrichers() -> tuple[dict[str, str], list[str]]:
+def current_enrichers(
+    enrichers: tuple[Enricher, ...] = ENRICHERS,
+) -> tuple[dict[str, str], list[str]]:
     """What this code records: every enricher's version by name, and the names every
     article gets whatever its language (for `newsflow reprocess --stale`)."""
     # an enricher renamed since: its old name, with a version no article has, marks the
     # articles it enriched as stale
-    retired = {name: "retired" for e in ENRICHERS for name in e.retired_names}
-    versions = retired | {e.name: e.version for e in ENRICHERS}
-    return versions, [e.name for e in ENRICHERS if e.languages is None]
+    retired = {name: "retired" for e in enrichers for name in e.retired_names}
+    versions = retired | {e.name: e.version for e in enrichers}
+    return versions, [e.name for e in enrichers if e.languages is None]

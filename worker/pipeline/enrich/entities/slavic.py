@@ -109,7 +109,7 @@ _NATASHA_GLUE: Final = re.compile(r"[\n()]")
 # razdel's tokenizer (what natasha's NER was trained on), re-implemented in one pass over
 # its atoms: razdel builds a split object per atom pair and runs its rules as objects,
 # a third of natasha's time. Same atoms, same rules, same tokens (checked against razdel in
-# tests/unit/test_entities.py).
+# tests/unit/worker/pipeline/enrich/test_entities.py).
 _RAZDEL_DASHES: Final = "‑–—−-"
 
 

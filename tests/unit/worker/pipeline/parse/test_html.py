@@ -26,7 +26,7 @@ from worker.pipeline.parse.html import (
     strip_site_name,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+FIXTURES = Path(__file__).resolve().parents[4] / "fixtures" / "html"
 
 
 def fixture(name: str) -> str:

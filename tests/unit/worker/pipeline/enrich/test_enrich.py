@@ -1,12 +1,13 @@
-"""Language and the content hash."""
+"""The enricher registry, language and the content hash."""
 
 from __future__ import annotations
 
 import pytest
 
-from worker.pipeline.article import ParsedArticle, TextBlock
-from worker.pipeline.enrich import enrich
+from worker.pipeline.article import EnrichedArticle, ParsedArticle, TextBlock
+from worker.pipeline.enrich import ENRICHERS, current_enrichers, enrich
 from worker.pipeline.enrich.duplicates import normalised_body_hash
+from worker.pipeline.enrich.enricher import Enricher
 from worker.pipeline.enrich.language import detect_language
 
 
@@ -59,3 +60,51 @@ def test_languages_without_models_get_language_and_fingerprint_only() -> None:
     assert enriched.language == "de"
     assert enriched.entities == []
     assert [e.name for e in enriched.enrichers] == ["language.py3langid+cyrillic", "simhash.word3"]
+
+
+def _shout(article: EnrichedArticle) -> None:
+    """A toy enricher: the body's words in capitals become topics."""
+    article.topics = [word for word in article.parsed.body.split() if word.isupper()]
+
+
+def _broken(article: EnrichedArticle) -> None:
+    raise RuntimeError("a bug on odd input")
+
+
+def test_an_enricher_is_one_module_and_one_registry_line() -> None:
+    # the module: a function and its ENRICHER; the registry line: appending it
+    shout = Enricher("shout.toy", "1", _shout, languages=frozenset({"en"}))
+    registry = (*ENRICHERS, shout)
+
+    enriched = enrich(_english_article("NATO and the EU met in Kyiv today."), registry)
+
+    assert enriched.topics == ["NATO", "EU"]
+    assert ("shout.toy", "1") in [(e.name, e.version) for e in enriched.enrichers]
+    versions, every_article = current_enrichers(registry)
+    assert versions["shout.toy"] == "1"
+    assert "shout.toy" not in every_article  # it runs on English only
+    german = enrich(_german_article(), registry)
+    assert "shout.toy" not in [e.name for e in german.enrichers]
+
+
+def test_a_failing_enricher_is_recorded_and_costs_the_article_nothing_else() -> None:
+    broken = Enricher("broken.toy", "1", _broken)
+    registry = (ENRICHERS[0], broken, *ENRICHERS[1:])
+
+    enriched = enrich(_english_article("Minister Jane Doe visited Kyiv on Monday."), registry)
+
+    names = [e.name for e in enriched.enrichers]
+    assert "broken.toy" not in names
+    assert {"entities", "quotes.rules", "keywords.lemma-score+pymorphy3"} <= set(names)
+    assert "enricher broken.toy failed: RuntimeError" in enriched.parsed.warnings
+    assert any(entity.canonical == "Kyiv" for entity in enriched.entities)
+
+
+def _english_article(text: str) -> ParsedArticle:
+    return ParsedArticle(blocks=[TextBlock("paragraph", text)], declared_language="en")
+
+
+def _german_article() -> ParsedArticle:
+    return ParsedArticle(
+        blocks=[TextBlock("paragraph", "Das ist ein deutscher Artikel über die Regierung.")]
+    )

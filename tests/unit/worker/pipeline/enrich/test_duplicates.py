@@ -4,7 +4,7 @@ from pathlib import Path
 
 from worker.pipeline.enrich.duplicates import hamming, simhash
 
-SEED = (Path(__file__).resolve().parents[2] / "seeds" / "000_9315569b376cac04.txt").read_text()
+SEED = (Path(__file__).resolve().parents[5] / "seeds" / "000_9315569b376cac04.txt").read_text()
 
 
 def test_a_lightly_edited_copy_is_close_and_another_story_is_far() -> None:

@@ -14,7 +14,7 @@ from worker.pipeline.enrich.keywords import (
     topics,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 SEEDS = {
     "en": ROOT / "seeds" / "000_9315569b376cac04.txt",
     "uk": ROOT / "tests" / "fixtures" / "enrich_rules" / "seed_uk.txt",

@@ -9,7 +9,7 @@ import pytest
 from tests.scaling import assert_linear
 from worker.pipeline.enrich.quotes import ENRICHER, Quote, extract_quotes
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 SEEDS = {
     "en": ROOT / "seeds" / "000_9315569b376cac04.txt",
     "uk": ROOT / "tests" / "fixtures" / "enrich_rules" / "seed_uk.txt",

@@ -10,7 +10,7 @@ import pytest
 from tests.scaling import assert_linear
 from worker.pipeline.enrich.mentioned_dates import ENRICHER, extract_mentioned_dates
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 SEEDS = {
     "en": ROOT / "seeds" / "000_9315569b376cac04.txt",
     "uk": ROOT / "tests" / "fixtures" / "enrich_rules" / "seed_uk.txt",

