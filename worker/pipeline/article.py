@@ -104,6 +104,15 @@ class EnrichedArticle:
     topics: list[str] = field(default_factory=list)
     simhash: int = 0  # duplicates.simhash of the body: near-duplicates differ in few bits
 
+    def mentions(self, entity_type: str) -> list[tuple[int, int, str]]:
+        """(start, end, canonical name) of every mention of an entity of this type."""
+        return [
+            (mention.start, mention.end, entity.canonical)
+            for entity in self.entities
+            if entity.type == entity_type
+            for mention in entity.mentions
+        ]
+
 
 @dataclass(frozen=True)
 class SubmissionInfo:

@@ -599,18 +599,8 @@ def extract_quotes(
 
 
 def _apply(article: EnrichedArticle) -> None:
-    people = [
-        (mention.start, mention.end, entity.canonical)
-        for entity in article.entities
-        if entity.type == "PER"
-        for mention in entity.mentions
-    ]
-    places = [
-        (mention.start, mention.end)
-        for entity in article.entities
-        if entity.type == "LOC"
-        for mention in entity.mentions
-    ]
+    people = article.mentions("PER")
+    places = [(start, end) for start, end, _ in article.mentions("LOC")]
     article.quotes = extract_quotes(article.parsed.body, str(article.language), people, places)
 
 

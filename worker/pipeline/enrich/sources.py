@@ -143,12 +143,7 @@ def extract_cited_sources(
 
 
 def _apply(article: EnrichedArticle) -> None:
-    people = [
-        (mention.start, mention.end, entity.canonical)
-        for entity in article.entities
-        if entity.type == "PER"
-        for mention in entity.mentions
-    ]
+    people = article.mentions("PER")
     person_spans = [(start, end) for start, end, _ in people]
     person_names = {name for _, _, name in people}
     article.cited_sources = extract_cited_sources(
