@@ -70,14 +70,25 @@ def api(workers: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--concurrency", type=int, default=None, help="worker processes")
 @click.option(
+    "--queues",
+    default=None,
+    help="comma-separated queues to consume; default both NEWSFLOW_QUEUE and "
+    "NEWSFLOW_FETCH_QUEUE (a separate worker group can take the fetch queue alone)",
+)
+@click.option(
     "--ready-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="create this file once the models are loaded and the worker takes tasks",
 )
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(concurrency: int | None, ready_file: Path | None, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker on the submissions queue (extra arguments go to Celery)."""
+def worker(
+    concurrency: int | None,
+    queues: str | None,
+    ready_file: Path | None,
+    celery_args: tuple[str, ...],
+) -> None:
+    """Run a Celery worker on the submission queues (extra arguments go to Celery)."""
     # one thread per process for the NLP models: worker processes already use every core,
     # and oversubscribed BLAS threads made natasha ten times slower under load
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -90,7 +101,7 @@ def worker(concurrency: int | None, ready_file: Path | None, celery_args: tuple[
     settings = get_settings()
     argv = [
         "worker",
-        f"--queues={settings.queue}",
+        f"--queues={queues or f'{settings.queue},{settings.fetch_queue}'}",
         f"--concurrency={concurrency or settings.worker_concurrency}",
         "--without-gossip",
         "--without-mingle",
