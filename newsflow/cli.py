@@ -51,6 +51,8 @@ def api(workers: int) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
+    from api.protocol import TimedHttpToolsProtocol
+
     settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
@@ -59,9 +61,10 @@ def api(workers: int) -> None:
         port=settings.api_port,
         workers=workers,
         # named, not "auto": a missing uvloop or httptools fails at start instead of
-        # silently falling back to asyncio's loop and h11; no log line per request
+        # silently falling back to asyncio's loop and h11; no log line per request.
+        # httptools with read deadlines (NEWSFLOW_HEADER/BODY_TIMEOUT_SECONDS)
         loop="uvloop",
-        http="httptools",
+        http=TimedHttpToolsProtocol,
         log_level="info",
         access_log=False,
     )

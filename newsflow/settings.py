@@ -37,6 +37,18 @@ class Settings(BaseSettings):
         default=None, description="Base URL used in links; default http://API_HOST:API_PORT."
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest request body.")
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive within this of the connection opening "
+        "(or of the request's first byte); else the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A request's body must arrive within this of its headers; else the "
+        "connection is closed.",
+    )
     batch_max_items: int = Field(default=1000, description="Most articles in one batch request.")
     batch_max_body_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest batch or feed request body."
