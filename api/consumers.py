@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
-from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError
+from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError, database_problem
 from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
 from newsflow.settings import Settings
 from newsflow.store import changes, search
@@ -152,6 +152,9 @@ class _Filters:
             Query(max_length=200, description="Has a quote by a speaker whose name contains this."),
         ] = None,
     ) -> None:
+        # the parameter a query error is the fault of: the free text the database parses
+        # (the other values are checked here, or escaped)
+        self.query_field = "q" if q is not None else None
         # NUL cannot reach PostgreSQL text: clean like submissions are
         self.value = search.ArticleFilters(
             sources=tuple(clean_text(value) for value in source or ()),
@@ -231,7 +234,7 @@ def list_articles(
     except BadCursor as exc:
         raise _bad_cursor("cursor", exc) from exc
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_problem(exc, filters.query_field) from exc
     items = [
         ArticleSummary.model_validate(
             {
@@ -355,10 +358,10 @@ def export(request: Request, filters: Annotated[_Filters, Depends()]) -> Streami
         raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
     try:
         documents = search.export_documents(connection, filters.value, settings.base_url)
-        first = next(documents, None)  # runs the query now, so errors answer 503
+        first = next(documents, None)  # runs the query now, so errors answer 422 or 503
     except SQLAlchemyError as exc:
         connection.close()
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_problem(exc, filters.query_field) from exc
 
     def lines() -> Iterator[bytes]:
         try:

@@ -21,7 +21,7 @@ import redis.asyncio
 from newsflow.contract import Submission
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
-from newsflow.taskmessage import enqueue_submission, queue_key, task_message
+from newsflow.taskmessage import enqueue_submission, queue_for, queue_key, task_message
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
 # If any claim key is taken, answer {its index, its value} and change nothing; else take
@@ -77,7 +77,8 @@ local claims = #KEYS - 3
 
 # Many submissions in one call, each all-or-nothing on its own as in _ACCEPT (a duplicate
 # does not refuse the rest). KEYS = for each item its claim keys then its status key, and
-# the queue key last; ARGV = ttl, the layout ("<claims>:<message length>," per item), each
+# the queue keys last (articles, then fetch: see taskmessage.queue_for); ARGV = ttl, the
+# layout ("<claims>:<message length>:<1 articles | 2 fetch>," per item), each
 # item's claim value, and all the task messages end to end in ONE argument. Redis reads an
 # argument of 32 KB or more in one go, where it reads other commands 16 KB at a time, and
 # with `appendfsync always` it fsyncs after each read that ran a write: messages sent one
@@ -86,10 +87,10 @@ local claims = #KEYS - 3
 _ACCEPT_MANY = """
 local ttl = ARGV[1]
 local blob = ARGV[#ARGV]
-local queue = KEYS[#KEYS]
+local queues = {KEYS[#KEYS - 1], KEYS[#KEYS]}
 local results = {}
 local key, value, offset, n = 1, 3, 1, 0
-for claims, length in string.gmatch(ARGV[2], '(%d+):(%d+),') do
+for claims, length, queue in string.gmatch(ARGV[2], '(%d+):(%d+):(%d),') do
   claims = tonumber(claims)
   length = tonumber(length)
   n = n + 1
@@ -106,7 +107,7 @@ for claims, length in string.gmatch(ARGV[2], '(%d+):(%d+),') do
       redis.call('SET', KEYS[key + i], ARGV[value], 'EX', ttl)
     end
     redis.call('SET', KEYS[key + claims], 'queued', 'EX', ttl)
-    redis.call('LPUSH', queue, string.sub(blob, offset, offset + length - 1))
+    redis.call('LPUSH', queues[tonumber(queue)], string.sub(blob, offset, offset + length - 1))
   end
   key = key + claims + 1
   value = value + 1
@@ -172,6 +173,7 @@ def _claim_keys(
 @dataclass(frozen=True)
 class _Prepared:
     submission_id: uuid.UUID
+    queue: str
     keys: list[str]
     args: list[Any]
     body_hash: str
@@ -200,23 +202,25 @@ class SubmissionIntake:
         task_id = str(submission_id)
         # only an Idempotency-Key promises "same key, same body" (see _outcome)
         body_hash = hashlib.sha256(body).hexdigest()[:32] if idempotency_key else ""
+        payload = submission.model_dump(mode="json", exclude_unset=True)
         message = {
             "id": task_id,
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": idempotency_key,
-            "submission": submission.model_dump(mode="json", exclude_unset=True),
+            "submission": payload,
         }
+        queue = queue_for(self.settings, payload)
         keys = [
             *_claim_keys(self.settings, submission, idempotency_key),
             status_key(self.settings, task_id),
-            queue_key(self.settings),
+            queue_key(self.settings, queue),
         ]
         args = [
             f"{task_id}|{body_hash}",
             self.settings.idempotency_ttl_seconds,
-            task_message(PROCESS_SUBMISSION, task_id, [message], self.settings.queue),
+            task_message(PROCESS_SUBMISSION, task_id, [message], queue),
         ]
-        return _Prepared(submission_id, keys, args, body_hash, idempotency_key)
+        return _Prepared(submission_id, queue, keys, args, body_hash, idempotency_key)
 
     @staticmethod
     def _outcome(prepared: _Prepared, existing: Any) -> Intake:
@@ -275,8 +279,12 @@ class SubmissionIntake:
                     claims = one.keys[:-2]
                     keys += [*claims, one.keys[-2]]  # its claims, its status key
                     values.append(one.args[0])
-                    layout.append(f"{len(claims)}:{len(one.args[2])},")
-                keys.append(queue_key(self.settings))
+                    fetch = one.queue == self.settings.fetch_queue
+                    layout.append(f"{len(claims)}:{len(one.args[2])}:{2 if fetch else 1},")
+                keys += [
+                    queue_key(self.settings, self.settings.queue),
+                    queue_key(self.settings, self.settings.fetch_queue),
+                ]
                 args = [
                     self.settings.idempotency_ttl_seconds,
                     "".join(layout),

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -39,6 +40,40 @@ class ProblemError(Exception):
         super().__init__(detail or title)
         self.problem = Problem(title=title, status=status, detail=detail)
         self.headers = headers
+
+
+# SQLSTATE classes of the errors a request's own values make a query raise: 22 data
+# exception, 42 syntax error or access rule violation, 54 program limit exceeded
+_REQUEST_SQLSTATE_CLASSES = ("22", "42", "54")
+# ...and limits PostgreSQL reports as internal errors (elog: XX000, never translated):
+# websearch_to_tsquery of 32 '-' in a row
+_REQUEST_INTERNAL_ERRORS = ("tsquery stack too small",)
+DATABASE_RETRY_AFTER = {"Retry-After": "5"}
+
+
+def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemError:
+    """The answer to a failed query: 422 naming ``field`` when the request's value made
+    it fail (it would fail again: a retry is no use), else 503 with Retry-After (the
+    database is unreachable or failing). One place, for every route that queries."""
+    # by SQLSTATE, not by exception class: psycopg raises class 54 as an OperationalError,
+    # like a lost connection (class 08, or none)
+    original = getattr(exc, "orig", None)
+    sqlstate = str(getattr(original, "sqlstate", None) or "")
+    caused_by_request = (
+        field is not None
+        and isinstance(exc, DBAPIError)
+        and not exc.connection_invalidated
+        and (
+            sqlstate[:2] in _REQUEST_SQLSTATE_CLASSES
+            or (sqlstate == "XX000" and str(original).startswith(_REQUEST_INTERNAL_ERRORS))
+        )
+    )
+    if not caused_by_request:
+        return ProblemError(503, "Database unavailable", "retry later", DATABASE_RETRY_AFTER)
+    message = f"the database cannot run this query: {str(original).splitlines()[0]}"
+    error = ProblemError(422, "Invalid request", f"{field}: {message}")
+    error.problem.errors = [FieldError(field=field, message=message)]
+    return error
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -4,7 +4,7 @@
 
 Both extractors see the same decoded documents in the same process, are scored by the kit's
 own scorer (score_extract.py) and timed document by document (CPU time). `held-out` rows
-score the odd-numbered documents of each corpus alone: the rules in worker/pipeline/html.py
+score the odd-numbered documents of each corpus alone: the rules in worker/pipeline/parse/html.py
 were tuned looking at the even-numbered ones. The corpora stay in
 ../shared/eval (or $NEWSFLOW_EVAL_DIR); nothing is copied into the repository.
 """

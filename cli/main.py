@@ -51,6 +51,8 @@ def api(workers: int) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
+    from api.protocol import TimedHttpToolsProtocol
+
     settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
@@ -59,9 +61,10 @@ def api(workers: int) -> None:
         port=settings.api_port,
         workers=workers,
         # named, not "auto": a missing uvloop or httptools fails at start instead of
-        # silently falling back to asyncio's loop and h11; no log line per request
+        # silently falling back to asyncio's loop and h11; no log line per request.
+        # httptools with read deadlines (NEWSFLOW_HEADER/BODY_TIMEOUT_SECONDS)
         loop="uvloop",
-        http="httptools",
+        http=TimedHttpToolsProtocol,
         log_level="info",
         access_log=False,
     )
@@ -70,14 +73,25 @@ def api(workers: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--concurrency", type=int, default=None, help="worker processes")
 @click.option(
+    "--queues",
+    default=None,
+    help="comma-separated queues to consume; default both NEWSFLOW_QUEUE and "
+    "NEWSFLOW_FETCH_QUEUE (a separate worker group can take the fetch queue alone)",
+)
+@click.option(
     "--ready-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="create this file once the models are loaded and the worker takes tasks",
 )
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(concurrency: int | None, ready_file: Path | None, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker on the submissions queue (extra arguments go to Celery)."""
+def worker(
+    concurrency: int | None,
+    queues: str | None,
+    ready_file: Path | None,
+    celery_args: tuple[str, ...],
+) -> None:
+    """Run a Celery worker on the submission queues (extra arguments go to Celery)."""
     # one thread per process for the NLP models: worker processes already use every core,
     # and oversubscribed BLAS threads made natasha ten times slower under load
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -90,7 +104,7 @@ def worker(concurrency: int | None, ready_file: Path | None, celery_args: tuple[
     settings = get_settings()
     argv = [
         "worker",
-        f"--queues={settings.queue}",
+        f"--queues={queues or f'{settings.queue},{settings.fetch_queue}'}",
         f"--concurrency={concurrency or settings.worker_concurrency}",
         "--without-gossip",
         "--without-mingle",

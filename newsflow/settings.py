@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default="newsflow:", description="Prefix of every Redis key newsflow and Celery write."
     )
     queue: str = Field(default="newsflow.articles", description="Celery queue of submissions.")
+    fetch_queue: str = Field(
+        default="newsflow.fetch",
+        description="Celery queue of `url` submissions (the worker fetches the page), so a "
+        "slow site never delays pushed articles.",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -32,6 +37,18 @@ class Settings(BaseSettings):
         default=None, description="Base URL used in links; default http://API_HOST:API_PORT."
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest request body.")
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive within this of the connection opening "
+        "(or of the request's first byte); else the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A request's body must arrive within this of its headers; else the "
+        "connection is closed.",
+    )
     batch_max_items: int = Field(default=1000, description="Most articles in one batch request.")
     batch_max_body_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest batch or feed request body."
@@ -81,7 +98,19 @@ class Settings(BaseSettings):
         description="Largest page the worker fetches for a `url` submission.",
     )
     fetch_deadline_seconds: float = Field(
-        default=30.0, description="Wall-clock limit of one fetch, redirects and DNS included."
+        default=20.0, description="Wall-clock limit of one fetch, redirects and DNS included."
+    )
+    fetch_retry_max: int = Field(
+        default=4,
+        ge=0,
+        description="Retries of a fetch that failed transiently (timeout, 5xx, 408, 429); "
+        "then the submission is recorded `failed`.",
+    )
+    fetch_retry_backoff_base: float = Field(
+        default=10.0, gt=0, description="First fetch retry waits about this long (s)."
+    )
+    fetch_retry_backoff_max: float = Field(
+        default=300.0, gt=0, description="Cap of the fetch retries' exponential backoff (s)."
     )
     fetch_allowed_networks: list[str] = Field(
         default_factory=list,
@@ -105,6 +134,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 "need task_soft_time_limit < task_time_limit < visibility_timeout, got "
                 f"{self.task_soft_time_limit}, {self.task_time_limit}, {self.visibility_timeout}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _retry_waits_below_visibility_timeout(self) -> Settings:
+        # A retry waits in the worker's memory (an ETA task, unacknowledged, no pool process
+        # held): a wait past the visibility timeout would have Redis deliver it again.
+        longest = max(self.transient_retry_backoff_max, self.fetch_retry_backoff_max)
+        if longest >= self.visibility_timeout:
+            raise ValueError(
+                "need transient_retry_backoff_max and fetch_retry_backoff_max < "
+                f"visibility_timeout, got {longest} >= {self.visibility_timeout}"
             )
         return self
 

@@ -64,15 +64,23 @@ def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> b
     return orjson.dumps(envelope)
 
 
-def queue_key(settings: Settings) -> str:
+def queue_for(settings: Settings, submission: dict[str, Any]) -> str:
+    """The queue of a submission: one with only a `url` (the worker fetches the page, which
+    may be slow) has its own, so a slow site never delays an article pushed whole."""
+    has_content = submission.get("text") is not None or submission.get("html") is not None
+    return settings.queue if has_content else settings.fetch_queue
+
+
+def queue_key(settings: Settings, queue: str) -> str:
     # kombu's Redis transport prefixes every key with global_keyprefix
-    return f"{settings.redis_key_prefix}{settings.queue}"
+    return f"{settings.redis_key_prefix}{queue}"
 
 
 def enqueue_submission(
     client: redis.Redis, settings: Settings, message: dict[str, Any], task_id: str
 ) -> None:
-    """Push one processing task (a replay or a reprocess) onto the submissions queue."""
+    """Push one processing task (a replay or a reprocess) onto its submission's queue."""
+    queue = queue_for(settings, message["submission"])
     client.lpush(
-        queue_key(settings), task_message(PROCESS_SUBMISSION, task_id, [message], settings.queue)
+        queue_key(settings, queue), task_message(PROCESS_SUBMISSION, task_id, [message], queue)
     )

@@ -26,9 +26,11 @@ def make_celery(settings: Settings) -> Celery:
         "socket_timeout": 30,
         "health_check_interval": 10,
     }
-    queue = Queue(
-        settings.queue, Exchange(settings.queue, type="direct"), routing_key=settings.queue
-    )
+    # pushed articles and `url` submissions (see taskmessage.queue_for), declared alike
+    queues = [
+        Queue(name, Exchange(name, type="direct"), routing_key=name)
+        for name in (settings.queue, settings.fetch_queue)
+    ]
     app.conf.update(
         broker_url=settings.require_redis_url(),
         broker_transport_options=transport_options,
@@ -38,7 +40,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_queues=[queue],
+        task_queues=queues,
         task_default_queue=settings.queue,
         task_default_exchange=settings.queue,
         task_default_routing_key=settings.queue,

@@ -153,10 +153,13 @@ class WorkerProcess:
         log_path: Path,
         concurrency: int = 2,
         module: str = "cli",
+        queues: str | None = None,
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         args = ["worker"] if module == "cli" else []
+        if queues is not None:
+            args.append(f"--queues={queues}")
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, *args, f"--concurrency={concurrency}"],
             env=env,

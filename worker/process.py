@@ -178,6 +178,9 @@ def _finish(
     return status
 
 
-def backoff_seconds(retries: int, cap: float) -> float:
-    """Full-jitter exponential backoff: spreads retries of many tasks after an outage."""
-    return random.uniform(0, min(cap, 2.0**retries))
+def backoff_seconds(retries: int, cap: float, base: float = 1.0, jitter: float = 1.0) -> float:
+    """Jittered exponential backoff: a random share ``jitter`` of min(cap, base * 2^retries)
+    is taken off (all of it by default, "full jitter": spreads retries of many tasks after
+    an outage; half for fetches, so a site that is down is not asked again at once)."""
+    top = min(cap, base * 2.0**retries)
+    return top * (1 - jitter * random.random())

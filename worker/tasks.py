@@ -10,14 +10,17 @@ from celery import Task
 from newsflow.settings import get_settings
 from newsflow.taskqueue import PROCESS_SUBMISSION
 from worker.celery_app import app
+from worker.fetch import FetchFailed
 from worker.process import TransientError, backoff_seconds, give_up, is_transient, process
 
 log = logging.getLogger("newsflow.worker")
 
 
-# max_retries=None: the cap is ours (transient_retry_max), checked before each retry
+# max_retries=None: the caps are ours (fetch_retry_max, transient_retry_max), checked
+# before each retry. A retry is a new message with a countdown: it waits in the worker's
+# memory, not in a pool process (settings keep the wait below the visibility timeout).
 @app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=None)
-def process_submission(self: Task, message: dict[str, Any]) -> str:
+def process_submission(self: Task, message: dict[str, Any], fetch_retries: int = 0) -> str:
     settings = get_settings()
     delivery = f"{self.request.id}:{self.request.retries}"
     try:
@@ -25,9 +28,21 @@ def process_submission(self: Task, message: dict[str, Any]) -> str:
     except Exception as exc:
         if not is_transient(exc):
             raise
-        countdown = backoff_seconds(self.request.retries, settings.transient_retry_backoff_max)
-        if self.request.retries >= settings.transient_retry_max:
-            reason = f"gave up after {self.request.retries} retries: {exc}"
+        fetching = isinstance(exc, FetchFailed)
+        if fetching:
+            # a site that is down or slow gets its own, short budget, with longer waits:
+            # each attempt may take the whole fetch deadline
+            retries, limit = fetch_retries, settings.fetch_retry_max
+            countdown = backoff_seconds(
+                retries, settings.fetch_retry_backoff_max, settings.fetch_retry_backoff_base, 0.5
+            )
+            fetch_retries += 1
+        else:
+            retries = self.request.retries - fetch_retries
+            limit = settings.transient_retry_max
+            countdown = backoff_seconds(retries, settings.transient_retry_backoff_max)
+        if retries >= limit:
+            reason = f"{'fetch failed, ' if fetching else ''}gave up after {retries} retries: {exc}"
             if give_up(message, settings, reason):
                 raise
             # the failure cannot even be recorded (the database is down): dropping the
@@ -35,4 +50,8 @@ def process_submission(self: Task, message: dict[str, Any]) -> str:
             # at the longest backoff until PostgreSQL is back
             countdown = float(settings.transient_retry_backoff_max)
         log.warning("transient fault on %s, retry in %.1f s: %s", message.get("id"), countdown, exc)
-        raise self.retry(exc=TransientError(str(exc)), countdown=countdown) from exc
+        raise self.retry(
+            exc=TransientError(str(exc)),
+            countdown=countdown,
+            kwargs={"fetch_retries": fetch_retries},
+        ) from exc

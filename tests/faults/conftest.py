@@ -52,6 +52,7 @@ class FaultStack:
             "task_time_limit": 8,
             "transient_retry_backoff_max": 4,
             "fetch_deadline_seconds": 3,
+            "fetch_retry_backoff_max": 2,
             "public_url": "http://testserver",
             **overrides,
         }

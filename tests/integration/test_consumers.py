@@ -631,3 +631,44 @@ def test_routes_need_read_scope_and_are_documented(settings: Settings) -> None:
         for code in ("401", "422", "503"):
             error = operation["responses"][code]["content"]["application/problem+json"]
             assert error["schema"]["$ref"].endswith("Problem")
+
+
+PATHOLOGICAL_QUERIES = [
+    "-" * 60,  # PostgreSQL: "tsquery stack too small" (XX000)
+    "a " + "- " * 40 + "b",
+    "-(" * 60,
+    "-" * 500,  # the longest q taken
+]
+
+
+@pytest.mark.parametrize("path", ["/v1/articles", "/v1/export"])
+@pytest.mark.parametrize("q", PATHOLOGICAL_QUERIES)
+def test_a_query_the_database_cannot_run_is_a_422_naming_q(
+    client: TestClient, path: str, q: str
+) -> None:
+    """An error the query itself causes would happen again: not a 503 'retry later'."""
+    response = client.get(path, params={"q": q, "source": _source()})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Retry-After" not in response.headers
+    assert [error["field"] for error in response.json()["errors"]] == ["q"]
+
+
+@pytest.mark.parametrize("path", ["/v1/articles", "/v1/export"])
+def test_a_database_that_is_down_is_still_a_503(settings: Settings, path: str) -> None:
+    down = settings.model_copy(
+        update={"database_url": f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"}
+    )
+    with TestClient(create_app(down), raise_server_exceptions=False) as client:
+        response = client.get(path, params={"q": "-" * 60})
+
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"]
+
+
+def test_q_longer_than_500_characters_is_refused(client: TestClient) -> None:
+    response = client.get("/v1/articles", params={"q": "a " * 251})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.q"  # as every query parameter

@@ -17,16 +17,20 @@ from newsflow.taskqueue import PROCESS_SUBMISSION, make_celery
 pytestmark = pytest.mark.integration
 
 
-def test_hand_built_message_matches_what_celery_sends(settings: Settings) -> None:
+@pytest.mark.parametrize("queue_setting", ["queue", "fetch_queue"])
+def test_hand_built_message_matches_what_celery_sends(
+    settings: Settings, queue_setting: str
+) -> None:
     prefix = settings.redis_key_prefix + "message-check:"
     isolated = settings.model_copy(update={"redis_key_prefix": prefix})
+    queue = getattr(settings, queue_setting)
     args = [{"id": "abc", "submission": {"source": "s", "text": "t"}}]
     celery = make_celery(isolated)
-    celery.send_task(PROCESS_SUBMISSION, args=args, task_id="task-1", queue=settings.queue)
+    celery.send_task(PROCESS_SUBMISSION, args=args, task_id="task-1", queue=queue)
     celery.close()
     client = redis.Redis.from_url(settings.require_redis_url())
     try:
-        raw = client.rpop(queue_key(isolated))
+        raw = client.rpop(queue_key(isolated, queue))
         assert isinstance(raw, bytes)
         sent_by_celery = json.loads(raw)
         for key in client.scan_iter(match=f"{prefix}*"):
@@ -34,7 +38,7 @@ def test_hand_built_message_matches_what_celery_sends(settings: Settings) -> Non
     finally:
         client.close()
 
-    ours = json.loads(task_message(PROCESS_SUBMISSION, "task-1", args, settings.queue))
+    ours = json.loads(task_message(PROCESS_SUBMISSION, "task-1", args, queue))
 
     assert base64.b64decode(ours["body"]) == base64.b64decode(sent_by_celery["body"]).replace(
         b", ", b","

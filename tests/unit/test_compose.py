@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from cli.main import main as newsflow_cli
+from newsflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
@@ -32,7 +33,7 @@ def test_compose_file_matches_the_compose_specification(compose: dict[str, Any])
 
 def test_every_project_service_runs_a_real_newsflow_command(compose: dict[str, Any]) -> None:
     built = {name: s for name, s in compose["services"].items() if "build" in s}
-    assert set(built) == {"migrate", "api", "worker"}
+    assert set(built) == {"migrate", "api", "worker", "fetch-worker"}
     for name, service in built.items():
         program, subcommand, *args = service["command"]
         assert program == "newsflow", name  # the console script pyproject.toml installs
@@ -41,6 +42,20 @@ def test_every_project_service_runs_a_real_newsflow_command(compose: dict[str, A
         assert command is not None, f"{name}: `newsflow {subcommand}` does not exist"
         # the options parse, so the container would not die on start
         command.make_context(subcommand, list(args), resilient_parsing=False)
+
+
+def test_fetch_queue_has_its_own_worker_group(compose: dict[str, Any]) -> None:
+    """Slow sites (url submissions, NEWSFLOW_FETCH_QUEUE) never hold the worker of pushed
+    articles (NEWSFLOW_QUEUE)."""
+    defaults = Settings(_env_file=None)
+    queues = {
+        name: next(a for a in compose["services"][name]["command"] if a.startswith("--queues="))
+        for name in ("worker", "fetch-worker")
+    }
+    assert queues == {
+        "worker": f"--queues={defaults.queue}",
+        "fetch-worker": f"--queues={defaults.fetch_queue}",
+    }
 
 
 def test_redis_is_durable_and_never_evicts(compose: dict[str, Any]) -> None:

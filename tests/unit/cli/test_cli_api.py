@@ -9,6 +9,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
+from api.protocol import TimedHttpToolsProtocol
 from cli.main import main
 
 
@@ -36,6 +37,6 @@ def test_api_runs_uvloop_and_httptools_without_access_log(monkeypatch: pytest.Mo
     assert options["factory"] is True
     assert (options["loop"], options["http"], options["access_log"]) == (
         "uvloop",
-        "httptools",
+        TimedHttpToolsProtocol,  # httptools, with read deadlines
         False,
     )

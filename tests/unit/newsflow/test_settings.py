@@ -29,6 +29,14 @@ def test_time_limits_must_stay_below_the_visibility_timeout() -> None:
         _settings(task_soft_time_limit=300, task_time_limit=270)
 
 
+def test_retry_waits_must_stay_below_the_visibility_timeout() -> None:
+    # a retry waits unacknowledged in the worker: past the timeout Redis delivers it again
+    with pytest.raises(ValidationError, match="fetch_retry_backoff_max"):
+        _settings(fetch_retry_backoff_max=900)
+    with pytest.raises(ValidationError, match="transient_retry_backoff_max"):
+        _settings(transient_retry_backoff_max=900)
+
+
 def test_celery_is_configured_for_at_least_once_delivery() -> None:
     settings = _settings()
     conf = make_celery(settings).conf
@@ -39,7 +47,7 @@ def test_celery_is_configured_for_at_least_once_delivery() -> None:
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
     assert conf.broker_transport_options["global_keyprefix"] == settings.redis_key_prefix
-    assert [q.name for q in conf.task_queues] == [settings.queue]
+    assert [q.name for q in conf.task_queues] == [settings.queue, settings.fetch_queue]
     assert conf.task_routes[PROCESS_SUBMISSION] == {"queue": settings.queue}
     assert conf.accept_content == ["json"]
 

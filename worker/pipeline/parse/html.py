@@ -39,6 +39,11 @@ from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlo
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
 # element count, and no real article body comes near this size.
 MAX_HTML_CHARS = 600_000
+# Figures: a page's figure work is linear in its size and bounded (a page of 60k <figure>s
+# cost 90 s when each one scanned all its siblings): at most MAX_FIGURES are looked at and
+# MAX_IMAGES kept, and each group of siblings is read once for all its figures.
+MAX_FIGURES = 1000
+MAX_IMAGES = 100
 # A page whose extracted words are mostly link texts is a section front or a menu.
 MAX_LINK_WORD_SHARE = 0.8
 # A table row (trafilatura's "| cell | cell |" line) whose words are this much link text is
@@ -210,6 +215,7 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
         provenance["tags"] = "meta"
     if document.image and not any(image.url == document.image for image in images):
         images.insert(0, ImageRef(caption=None, url=document.image))
+        del images[MAX_IMAGES:]
     return ParsedArticle(
         blocks=blocks,
         title=title,
@@ -417,7 +423,10 @@ def _captions(blocks: list[TextBlock], tree: HtmlElement) -> list[ImageRef]:
     precision (WCXB's gold leaves them out)."""
     images: list[ImageRef] = []
     index_by_text = {_squash(block.text): i for i, block in enumerate(blocks)}
-    for figure in tree.iter("figure"):
+    positions: dict[HtmlElement, int | None] = {}  # figure -> block it sits before
+    for figure in _take(tree.iter("figure"), MAX_FIGURES):
+        if len(images) >= MAX_IMAGES:
+            break
         caption_element = next(figure.iter("figcaption"), None)
         if caption_element is None:
             continue
@@ -425,8 +434,11 @@ def _captions(blocks: list[TextBlock], tree: HtmlElement) -> list[ImageRef]:
         if not full:
             continue
         kept = index_by_text.get(_squash(full))
-        if kept is None and _figure_position(figure, index_by_text) is None:
-            continue  # a figure outside the article (teasers, sidebars)
+        if kept is None:
+            if figure not in positions:
+                positions.update(_figure_positions(figure, index_by_text))
+            if positions.get(figure) is None:
+                continue  # a figure outside the article (teasers, sidebars)
         caption, credit = split_credit(full)
         images.append(ImageRef(caption=caption or None, credit=credit, url=_image_url(figure)))
         if kept is not None:
@@ -434,21 +446,35 @@ def _captions(blocks: list[TextBlock], tree: HtmlElement) -> list[ImageRef]:
     return images
 
 
-def _figure_position(figure: HtmlElement, index_by_text: dict[str, int]) -> int | None:
-    """Index of the block a figure sits before, judged from the paragraphs around it."""
-    for paragraph in figure.itersiblings():
-        index = index_by_text.get(_squash(paragraph.text_content()))
-        if index is not None:
-            return index
-        if paragraph.tag in ("p", "div") and len(paragraph.text_content()) > 40:
-            break
-    for paragraph in figure.itersiblings(preceding=True):
-        index = index_by_text.get(_squash(paragraph.text_content()))
-        if index is not None:
-            return index + 1
-        if paragraph.tag in ("p", "div") and len(paragraph.text_content()) > 40:
-            break
-    return None
+def _figure_positions(
+    figure: HtmlElement, index_by_text: dict[str, int]
+) -> dict[HtmlElement, int | None]:
+    """For the figure and every figure among its siblings, the index of the block it sits
+    before, judged from the paragraphs around it: the nearest following sibling that is a
+    block of the text, else the nearest preceding one; a long paragraph that is not in the
+    text (a sidebar, a teaser) stops the search that way. One pass each way over the
+    siblings, each read once: a gallery of many figures costs no more than its size."""
+    parent = figure.getparent()
+    siblings = [figure] if parent is None else list(parent)
+    judged = []
+    for sibling in siblings:
+        text = sibling.text_content()
+        index = index_by_text.get(_squash(text))
+        judged.append((index, sibling.tag in ("p", "div") and len(text) > 40))
+    after: list[int | None] = [None] * len(siblings)
+    found: int | None = None
+    for position in range(len(siblings) - 1, -1, -1):
+        after[position] = found
+        index, stops = judged[position]
+        found = index if index is not None else None if stops else found
+    result: dict[HtmlElement, int | None] = {}
+    found = None
+    for position, sibling in enumerate(siblings):
+        if sibling.tag == "figure":
+            result[sibling] = after[position] if after[position] is not None else found
+        index, stops = judged[position]
+        found = index + 1 if index is not None else None if stops else found
+    return result
 
 
 def _image_url(figure: HtmlElement) -> str | None:

@@ -16,7 +16,9 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from worker.pipeline.article import ParsedArticle, ParseError, TextBlock
+from worker.pipeline.parse import html as html_module
 from worker.pipeline.parse.html import (
+    MAX_IMAGES,
     _is_link_line,
     _metadata,
     _without_furniture,
@@ -355,3 +357,54 @@ def test_metadata_pass_matches_trafilatura(name: str) -> None:
     for field in ("title", "author", "url", "hostname", "sitename", "image", "description"):
         assert getattr(ours, field) == getattr(theirs, field), field
     assert (ours.date or "")[:10] == theirs.date
+
+
+GALLERY_TEXT = (
+    "<p>Lithuania raised its defence budget to four percent of GDP this year, the "
+    "government said on Tuesday after a long debate in parliament.</p>"
+)
+
+
+def test_many_figures_cost_work_linear_in_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """60k <figure>s: each figure once scanned all its siblings (90 s of worker time). The
+    work is counted in _squash calls (one per element read), not timed: it stays within a
+    few per figure, and the images kept are capped."""
+    figures = 60_000
+    calls = 0
+    original = html_module._squash
+
+    def counting(text: str) -> str:
+        nonlocal calls
+        calls += 1
+        if calls > 4 * figures:
+            raise AssertionError(f"more than {4 * figures} elements read for {figures} figures")
+        return original(text)
+
+    monkeypatch.setattr(html_module, "_squash", counting)
+    gallery = "".join(
+        f'<figure><img src="/i/{i}.jpg"><figcaption>Photo {i}</figcaption></figure>'
+        for i in range(figures)
+    )
+    page = (
+        f"<html><body><article><h1>Defence</h1>{GALLERY_TEXT * 3}{gallery}</article></body></html>"
+    )
+
+    article = parse_html(page)
+
+    assert len(article.images) == MAX_IMAGES
+    assert article.images[0].caption == "Photo 0"
+    assert "defence budget" in article.body
+
+
+def test_every_figure_of_a_gallery_between_paragraphs_is_kept() -> None:
+    gallery = "".join(
+        f'<figure><img src="/i/{i}.jpg"><figcaption>Photo {i}</figcaption></figure>'
+        for i in range(40)
+    )
+    sidebar = "<aside><figure><figcaption>Teaser</figcaption></figure></aside>"
+    article_html = f"<article>{GALLERY_TEXT}{gallery}{GALLERY_TEXT}</article>"
+    page = f"<html><body>{article_html}{sidebar}</body></html>"
+
+    article = parse_html(page)
+
+    assert [image.caption for image in article.images] == [f"Photo {i}" for i in range(40)]
