@@ -14,15 +14,18 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from api import problems
+from api.articles import router as articles_router
 from api.auth import AuthGate
 from api.batch import router as batch_router
 from api.consumers import router as consumers_router
 from api.entities import router as entities_router
 from api.feeds import router as feeds_router
+from api.health import router as health_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
-from api.routes import SubmitFastPath, router
 from api.submissions import router as submissions_router
+from api.submit import SubmitFastPath
+from api.submit import router as submit_router
 from newsflow.settings import Settings, get_settings
 
 
@@ -69,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth = AuthGate(settings, redis_client, async_redis)
     problems.install(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
-    app.include_router(router)
+    app.include_router(submit_router)
+    app.include_router(articles_router)
+    app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(feeds_router)
     app.include_router(consumers_router)

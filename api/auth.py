@@ -59,7 +59,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.intake import REDIS_DEADLINE_SECONDS, RateLimit, count_in_window, retry_after_seconds
-from api.problems import PROBLEM_JSON, Problem, ProblemError
+from api.problems import PROBLEM_JSON, RETRY_AFTER, Problem, ProblemError
 from newsflow.apikeys import (
     SCOPES,
     Principal,
@@ -75,7 +75,6 @@ from newsflow.store.db import get_engine
 logger = logging.getLogger("newsflow.api.auth")
 
 REALM = 'Bearer realm="newsflow"'
-RETRY_AFTER = "5"
 WINDOW_MS = 60_000
 CACHE_MAX_ENTRIES = 10_000
 
@@ -83,7 +82,7 @@ ANONYMOUS = Principal(
     id="anonymous", name="anonymous (the API runs open)", scopes=frozenset(SCOPES)
 )
 
-_bearer = HTTPBearer(
+BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="apiKey",
     bearerFormat="nf_<id>_<secret>",
@@ -365,7 +364,7 @@ class AuthGate:
                 503,
                 "Cannot check the API key",
                 "neither Redis nor PostgreSQL can confirm this key right now; retry later",
-                {"Retry-After": RETRY_AFTER},
+                RETRY_AFTER,
             ) from exc
 
 
@@ -389,7 +388,7 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     ) -> Principal:
         gate: AuthGate = request.app.state.auth
         return await gate.check(request, credentials, scope)

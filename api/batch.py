@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import SubmissionIntake
-from api.problems import Problem, ProblemError, field_errors
+from api.problems import ProblemError, field_errors, problem_responses
 from newsflow.contract import CLEAN_JSON, Submission
 from newsflow.settings import Settings
 
@@ -109,10 +109,7 @@ _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems":
     response_model=BatchAccepted,
     dependencies=[Depends(require_scope("submit"))],
     responses={
-        **{
-            code: {"model": Problem, "content": {"application/problem+json": {}}}
-            for code in (413, 415, 422, 503)
-        },
+        **problem_responses(413, 415, 422, 503),
         **AUTH_RESPONSES,
     },
     openapi_extra={

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
+from api.deps import SettingsDep, database
 from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError, database_problem
 from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
 from newsflow.settings import Settings
@@ -45,7 +46,6 @@ router = APIRouter(
     dependencies=[Depends(require_scope("read"))],
     responses=_PROBLEMS,
 )
-RETRY_AFTER = {"Retry-After": "5"}
 NDJSON = "application/x-ndjson"
 
 
@@ -173,11 +173,6 @@ class _Filters:
         )
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _link(settings: Settings, article_id: uuid.UUID) -> Links:
     return Links(self=article_url(settings.base_url, article_id))
 
@@ -219,7 +214,7 @@ def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:
     ),
 )
 def list_articles(
-    request: Request,
+    settings: SettingsDep,
     filters: Annotated[_Filters, Depends()],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
@@ -227,14 +222,11 @@ def list_articles(
         Query(pattern=search.CURSOR_PATTERN, description="`next_cursor` of the previous page."),
     ] = None,
 ) -> ArticlePage:
-    settings = _settings(request)
     try:
-        with get_engine(settings.require_database_url()).connect() as connection:
+        with database(settings, filters.query_field) as connection:
             rows, next_cursor = search.list_articles(connection, filters.value, limit, cursor)
     except BadCursor as exc:
         raise _bad_cursor("cursor", exc) from exc
-    except SQLAlchemyError as exc:
-        raise database_problem(exc, filters.query_field) from exc
     items = [
         ArticleSummary.model_validate(
             {
@@ -274,7 +266,7 @@ def list_articles(
     },
 )
 def read_feed(
-    request: Request,
+    settings: SettingsDep,
     after: Annotated[
         str | None,
         Query(
@@ -288,7 +280,6 @@ def read_feed(
         Query(description="`document` adds each article's full document."),
     ] = None,
 ) -> FeedPage:
-    settings = _settings(request)
     with_document = "document" in (include or [])
     try:
         position = (
@@ -297,7 +288,7 @@ def read_feed(
     except BadCursor as exc:
         raise _bad_cursor("after", exc) from exc
     try:
-        with get_engine(settings.require_database_url()).connect() as connection:
+        with database(settings) as connection:
             if after is None:
                 position = changes.oldest_cursor(connection)
             elif after == changes.NOW:
@@ -313,8 +304,6 @@ def read_feed(
                 changes.check_not_pruned(connection, position)
     except CursorPruned as exc:
         raise _cursor_pruned(settings, exc) from exc
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
     items = [
         FeedItem(
             cursor=row.cursor,
@@ -349,13 +338,12 @@ def read_feed(
         "the same order, read from the database in batches (memory stays flat)."
     ),
 )
-def export(request: Request, filters: Annotated[_Filters, Depends()]) -> StreamingResponse:
-    settings = _settings(request)
+def export(settings: SettingsDep, filters: Annotated[_Filters, Depends()]) -> StreamingResponse:
     engine = get_engine(settings.require_database_url())
     try:
         connection = engine.connect()
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_problem(exc) from exc
     try:
         documents = search.export_documents(connection, filters.value, settings.base_url)
         first = next(documents, None)  # runs the query now, so errors answer 422 or 503

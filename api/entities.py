@@ -7,16 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
-from api.problems import Problem, ProblemError, database_problem
+from api.deps import SettingsDep, database
+from api.problems import ProblemError, problem_responses
 from newsflow.contract import clean_text
-from newsflow.settings import Settings
 from newsflow.store import entities
-from newsflow.store.db import get_engine
 
 router = APIRouter(
     prefix="/v1/entities",
@@ -24,10 +22,7 @@ router = APIRouter(
     dependencies=[Depends(require_scope("read"))],
     responses={
         **AUTH_RESPONSES,
-        **{
-            code: {"model": Problem, "content": {"application/problem+json": {}}}
-            for code in (404, 422, 503)
-        },
+        **problem_responses(404, 422, 503),
     },
 )
 
@@ -61,25 +56,17 @@ class EntityArticlePage(BaseModel):
     next_before: uuid.UUID | None = Field(description="Pass as `before` for the next page.")
 
 
-def _database_url(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    return settings.require_database_url()
-
-
 @router.get("", response_model=EntityPage, summary="Search entities by name, in any language")
 def search_entities(
-    request: Request,
+    settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Name prefix.")],
     type: Annotated[str | None, Query(max_length=20, description="PER, ORG, LOC, …")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPage:
-    try:
-        with get_engine(_database_url(request)).connect() as connection:
-            rows = entities.search_entities(
-                connection, clean_text(q), clean_text(type) if type else None, limit
-            )
-    except SQLAlchemyError as exc:
-        raise database_problem(exc, "q") from exc
+    with database(settings, "q") as connection:
+        rows = entities.search_entities(
+            connection, clean_text(q), clean_text(type) if type else None, limit
+        )
     return EntityPage(items=[Entity(**row) for row in rows])
 
 
@@ -89,20 +76,17 @@ def search_entities(
     summary="Articles that mention an entity, newest first",
 )
 def entity_articles(
-    request: Request,
+    settings: SettingsDep,
     key: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     before: uuid.UUID | None = None,
 ) -> EntityArticlePage:
     key = clean_text(key)
-    try:
-        with get_engine(_database_url(request)).connect() as connection:
-            entity: dict[str, Any] | None = entities.get_entity(connection, key)
-            if entity is None:
-                raise ProblemError(404, "Not found", f"no entity {key!r}")
-            rows = entities.entity_articles(connection, key, limit, before)
-    except SQLAlchemyError as exc:
-        raise database_problem(exc) from exc
+    with database(settings) as connection:
+        entity: dict[str, Any] | None = entities.get_entity(connection, key)
+        if entity is None:
+            raise ProblemError(404, "Not found", f"no entity {key!r}")
+        rows = entities.entity_articles(connection, key, limit, before)
     items = [EntityArticle(**row) for row in rows]
     return EntityArticlePage(
         entity=Entity(**entity),

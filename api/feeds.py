@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AUTH_RESPONSES, require_scope
 from api.batch import BatchAccepted, ItemResult, summarise, validate_item
 from api.intake import SubmissionIntake
-from api.problems import Problem, ProblemError
+from api.problems import ProblemError, problem_responses
 from newsflow.contract import json_bytes
 from newsflow.feeds import FeedError, parse_feed
 
@@ -25,10 +25,7 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
     response_model=BatchAccepted,
     dependencies=[Depends(require_scope("submit"))],
     responses={
-        **{
-            code: {"model": Problem, "content": {"application/problem+json": {}}}
-            for code in (413, 415, 422, 503)
-        },
+        **problem_responses(413, 415, 422, 503),
         **AUTH_RESPONSES,
     },
     openapi_extra={

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 PROBLEM_JSON = "application/problem+json"
+# what a 503 tells the client: the seconds to wait before retrying
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 class FieldError(BaseModel):
@@ -48,7 +50,6 @@ _REQUEST_SQLSTATE_CLASSES = ("22", "42", "54")
 # ...and limits PostgreSQL reports as internal errors (elog: XX000, never translated):
 # websearch_to_tsquery of 32 '-' in a row
 _REQUEST_INTERNAL_ERRORS = ("tsquery stack too small",)
-DATABASE_RETRY_AFTER = {"Retry-After": "5"}
 
 
 def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemError:
@@ -69,11 +70,16 @@ def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemE
         )
     )
     if not caused_by_request:
-        return ProblemError(503, "Database unavailable", "retry later", DATABASE_RETRY_AFTER)
+        return ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER)
     message = f"the database cannot run this query: {str(original).splitlines()[0]}"
     error = ProblemError(422, "Invalid request", f"{field}: {message}")
     error.problem.errors = [FieldError(field=field, message=message)]
     return error
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that can answer these problem statuses."""
+    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}} for status in statuses}
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -8,17 +8,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import redis
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
+from api.deps import IntakeDep, SettingsDep, database
 from api.intake import SubmissionIntake
-from api.problems import Problem, ProblemError
+from api.problems import RETRY_AFTER, ProblemError, problem_responses
 from newsflow.contract import Status
 from newsflow.settings import Settings
 from newsflow.store import submissions
-from newsflow.store.db import get_engine
 
 # failed payloads and replays are for operators: every route here needs the admin scope
 router = APIRouter(
@@ -27,11 +26,7 @@ router = APIRouter(
     dependencies=[Depends(require_scope("admin"))],
     responses=AUTH_RESPONSES,
 )
-RETRY_AFTER = {"Retry-After": "5"}
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (404, 409, 422, 503)
-}
+_PROBLEMS = problem_responses(404, 409, 422, 503)
 
 
 class SubmissionRecord(BaseModel):
@@ -51,11 +46,6 @@ class SubmissionPage(BaseModel):
     next_after: uuid.UUID | None
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _record(row: dict[str, Any]) -> SubmissionRecord:
     return SubmissionRecord.model_validate(row)
 
@@ -67,16 +57,13 @@ def _record(row: dict[str, Any]) -> SubmissionRecord:
     summary="Failed or dead submissions, with reason, attempts and raw payload",
 )
 def list_submissions(
-    request: Request,
+    settings: SettingsDep,
     status: Literal["failed", "dead"],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: uuid.UUID | None = None,
 ) -> SubmissionPage:
-    try:
-        with get_engine(_settings(request).require_database_url()).connect() as connection:
-            rows = submissions.list_submissions(connection, Status(status), limit, after)
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+    with database(settings) as connection:
+        rows = submissions.list_submissions(connection, Status(status), limit, after)
     items = [_record(row) for row in rows]
     return SubmissionPage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
@@ -87,19 +74,17 @@ def list_submissions(
     responses=_PROBLEMS,
     summary="One submission's state and raw payload",
 )
-def get_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
-    try:
-        with get_engine(_settings(request).require_database_url()).connect() as connection:
-            row = submissions.get_submission(connection, submission_id)
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+def get_submission(settings: SettingsDep, submission_id: uuid.UUID) -> SubmissionRecord:
+    with database(settings) as connection:
+        row = submissions.get_submission(connection, submission_id)
     if row is None:
         raise ProblemError(404, "Not found", f"no submission {submission_id} in the database")
     return _record(row)
 
 
 def _reopen_and_enqueue(
-    request: Request,
+    settings: Settings,
+    intake: SubmissionIntake,
     submission_id: uuid.UUID,
     from_statuses: tuple[str, ...],
     refusal: tuple[str, str],
@@ -107,9 +92,8 @@ def _reopen_and_enqueue(
 ) -> SubmissionRecord:
     """Reopen a final submission and enqueue it from its raw payload, in one transaction:
     if Redis refuses, the state rolls back. ``refusal`` is the 409's title and detail."""
-    intake: SubmissionIntake = request.app.state.intake
     try:
-        with get_engine(_settings(request).require_database_url()).begin() as connection:
+        with database(settings, transaction=True) as connection:
             row = submissions.reopen(connection, submission_id, from_statuses)
             if row is None:
                 current = submissions.get_submission(connection, submission_id)
@@ -124,8 +108,6 @@ def _reopen_and_enqueue(
         raise ProblemError(
             503, "Queue unavailable", f"nothing was {verb}; retry later", RETRY_AFTER
         ) from exc
-    except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
     return _record(row)
 
 
@@ -136,12 +118,16 @@ def _reopen_and_enqueue(
     responses=_PROBLEMS,
     summary="Process a failed or dead submission again",
 )
-def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
+def replay_submission(
+    settings: SettingsDep, intake: IntakeDep, submission_id: uuid.UUID
+) -> SubmissionRecord:
     refusal = (
         "Not replayable",
         "submission {id} is {status}; only failed or dead submissions can be replayed",
     )
-    return _reopen_and_enqueue(request, submission_id, ("failed", "dead"), refusal, "replayed")
+    return _reopen_and_enqueue(
+        settings, intake, submission_id, ("failed", "dead"), refusal, "replayed"
+    )
 
 
 @router.post(
@@ -151,8 +137,10 @@ def replay_submission(request: Request, submission_id: uuid.UUID) -> SubmissionR
     responses=_PROBLEMS,
     summary="Process a stored submission again (after an enricher changed)",
 )
-def reprocess_submission(request: Request, submission_id: uuid.UUID) -> SubmissionRecord:
+def reprocess_submission(
+    settings: SettingsDep, intake: IntakeDep, submission_id: uuid.UUID
+) -> SubmissionRecord:
     refusal = ("In progress", "submission {id} is being processed")
     return _reopen_and_enqueue(
-        request, submission_id, ("done", "failed", "dead"), refusal, "reprocessed"
+        settings, intake, submission_id, ("done", "failed", "dead"), refusal, "reprocessed"
     )

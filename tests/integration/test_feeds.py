@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import WorkerProcess, wait_for_final
-from tests.unit.test_feeds import ATOM, RSS
+from tests.unit.newsflow.test_feeds import ATOM, RSS
 
 pytestmark = pytest.mark.integration
 

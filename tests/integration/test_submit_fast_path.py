@@ -15,7 +15,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.routes import SubmitFastPath
+from api.submit import SubmitFastPath
 from newsflow import apikeys
 from newsflow.settings import Settings
 
