@@ -21,7 +21,13 @@ import redis.asyncio
 from newsflow.contract import Submission
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
-from newsflow.taskmessage import enqueue_submission, queue_for, queue_key, task_message
+from newsflow.taskmessage import (
+    ProcessMessage,
+    enqueue_submission,
+    queue_for,
+    queue_key,
+    task_message,
+)
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
 # If any claim key is taken, answer {its index, its value} and change nothing; else take
@@ -203,7 +209,7 @@ class SubmissionIntake:
         # only an Idempotency-Key promises "same key, same body" (see _outcome)
         body_hash = hashlib.sha256(body).hexdigest()[:32] if idempotency_key else ""
         payload = submission.model_dump(mode="json", exclude_unset=True)
-        message = {
+        message: ProcessMessage = {
             "id": task_id,
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": idempotency_key,
@@ -302,7 +308,7 @@ class SubmissionIntake:
         prepared = self._prepare(submission, body, idempotency_key)
         return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
 
-    def enqueue(self, message: dict[str, Any], task_id: str) -> None:
+    def enqueue(self, message: ProcessMessage, task_id: str) -> None:
         """Put one processing task on the queue (a replay)."""
         enqueue_submission(self.redis, self.settings, message, task_id)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import redis
@@ -18,6 +18,17 @@ from uuid_utils import uuid4
 from newsflow.contract import json_bytes
 from newsflow.settings import Settings
 from newsflow.taskqueue import PROCESS_SUBMISSION
+
+
+class ProcessMessage(TypedDict):
+    """The one argument of the process_submission task, as intake, replays and reprocessing
+    build it and the worker reads it (JSON on the wire)."""
+
+    id: str  # the submission's id, which is also the article's
+    received_at: str  # ISO 8601, when the API accepted it
+    idempotency_key: str | None
+    submission: dict[str, Any]  # the payload as accepted (Submission, unset fields left out)
+
 
 _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
@@ -77,7 +88,7 @@ def queue_key(settings: Settings, queue: str) -> str:
 
 
 def enqueue_submission(
-    client: redis.Redis, settings: Settings, message: dict[str, Any], task_id: str
+    client: redis.Redis, settings: Settings, message: ProcessMessage, task_id: str
 ) -> None:
     """Push one processing task (a replay or a reprocess) onto its submission's queue."""
     queue = queue_for(settings, message["submission"])

@@ -7,7 +7,6 @@ import logging
 import random
 import uuid
 from datetime import datetime
-from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
@@ -18,6 +17,7 @@ from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import get_engine
+from newsflow.taskmessage import ProcessMessage
 from worker.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
 from worker.persist import SubmissionInfo, persist
 from worker.pipeline.article import EnrichedArticle, ParseError
@@ -40,7 +40,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def process(message: dict[str, Any], settings: Settings, delivery: str) -> Status:
+def process(message: ProcessMessage, settings: Settings, delivery: str) -> Status:
     """Land the raw submission, then parse -> enrich -> persist. Returns the final state.
 
     Two transactions: the landing, committed before the pipeline runs so that a worker
@@ -100,7 +100,7 @@ def process(message: dict[str, Any], settings: Settings, delivery: str) -> Statu
 
 
 def _run_pipeline(
-    message: dict[str, Any], settings: Settings, info: SubmissionInfo, connection: Connection
+    message: ProcessMessage, settings: Settings, info: SubmissionInfo, connection: Connection
 ) -> EnrichedArticle | Status:
     """Fetch (for a `url` submission), parse and enrich; or the final state of a
     submission that cannot go through (recorded)."""
@@ -156,7 +156,7 @@ def _decode_page(body: bytes, charset: str | None) -> str:
     return decode_html(body)
 
 
-def give_up(message: dict[str, Any], settings: Settings, reason: str) -> bool:
+def give_up(message: ProcessMessage, settings: Settings, reason: str) -> bool:
     """Retries of a transient fault are exhausted: record the submission as failed, with
     the reason, so it can be replayed. False when that cannot be recorded either (the
     database is what is down): the caller must then keep the message, not drop it."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import Task
 
 from newsflow.settings import get_settings
+from newsflow.taskmessage import ProcessMessage
 from newsflow.taskqueue import PROCESS_SUBMISSION
 from worker.celery_app import app
 from worker.fetch import FetchFailed
@@ -20,7 +20,7 @@ log = logging.getLogger("newsflow.worker")
 # before each retry. A retry is a new message with a countdown: it waits in the worker's
 # memory, not in a pool process (settings keep the wait below the visibility timeout).
 @app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=None)
-def process_submission(self: Task, message: dict[str, Any], fetch_retries: int = 0) -> str:
+def process_submission(self: Task, message: ProcessMessage, fetch_retries: int = 0) -> str:
     settings = get_settings()
     delivery = f"{self.request.id}:{self.request.retries}"
     try:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from newsflow.contract import Status
 from newsflow.store.db import driver_connection
+from newsflow.taskmessage import ProcessMessage
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def reopen(
     return dict(row._mapping) if row else None
 
 
-def reprocess_message(row: dict[str, Any]) -> dict[str, Any]:
+def reprocess_message(row: dict[str, Any]) -> ProcessMessage:
     """The task message that processes a stored submission again, from its raw payload."""
     return {
         "id": str(row["id"]),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.intake import SubmissionIntake
+from newsflow.taskmessage import ProcessMessage
 from tests.conftest import SEED, sql_row
 from tests.faults.conftest import FaultStack, seed_submission
 
@@ -104,7 +105,7 @@ def test_two_copies_of_one_message_running_at_once_write_once(stack: FaultStack)
     while the first is still working. Both copies go through the real broker here."""
     stack.start_worker(concurrency=2)
     submission_id = uuid.uuid4()
-    message = {
+    message: ProcessMessage = {
         "id": str(submission_id),
         "received_at": datetime.now(UTC).isoformat(),
         "idempotency_key": None,

@@ -15,13 +15,14 @@ from newsflow.contract import Status
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
+from newsflow.taskmessage import ProcessMessage
 from tests.conftest import SEED, sql_row
 from worker.process import process
 
 pytestmark = pytest.mark.integration
 
 
-def _message(text: str) -> dict:
+def _message(text: str) -> ProcessMessage:
     return {
         "id": str(uuid.uuid4()),
         "received_at": datetime.now(UTC).isoformat(),

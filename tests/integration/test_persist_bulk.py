@@ -17,6 +17,7 @@ from newsflow.contract import Status, Submission
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
+from newsflow.taskmessage import ProcessMessage
 from tests.conftest import ROOT, SEED
 from worker.persist import SubmissionInfo, persist
 from worker.pipeline.article import EnrichedArticle
@@ -38,7 +39,7 @@ CHILD_TABLES = (
 UK_SEED = ROOT / "tests" / "fixtures" / "enrich" / "seed_uk.txt"
 
 
-def _message(text: str) -> dict[str, Any]:
+def _message(text: str) -> ProcessMessage:
     return {
         "id": str(uuid.uuid4()),
         "received_at": datetime.now(UTC).isoformat(),
