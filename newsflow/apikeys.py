@@ -9,9 +9,12 @@ no slow hash and no server-side pepper to manage).
 
 Redis holds a mirror of the active keys, ``<prefix>api-key:<sha256>`` -> JSON
 ``{id, name, scopes}``, written by ``newsflow keys create`` after the row is committed and
-deleted by ``newsflow keys revoke`` after the revocation is committed. The API reads the
-mirror, so it verifies keys with Redis alone (see ``api/auth.py``). Only the CLI writes
-the mirror, never the API, so a lookup racing a revocation cannot bring a revoked key back.
+deleted by ``newsflow keys revoke`` after the revocation is committed (both fail loudly
+when Redis cannot be updated; ``newsflow keys sync`` repairs it). The API reads the mirror,
+so it verifies keys with Redis alone while PostgreSQL is down, and re-checks a mirrored key
+in PostgreSQL once per cache window (see ``api/auth.py``). Only the CLI adds entries; the
+API only deletes one PostgreSQL says is revoked or unknown, so a lookup racing a
+revocation cannot bring a revoked key back.
 """
 
 from __future__ import annotations
