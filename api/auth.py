@@ -67,6 +67,7 @@ from starlette.concurrency import run_in_threadpool
 from api.intake import REDIS_DEADLINE_SECONDS, RateLimit, count_in_window, retry_after_seconds
 from api.problems import PROBLEM_JSON, Problem, ProblemError
 from newsflow.apikeys import (
+    ANONYMOUS_OWNER,
     SCOPES,
     Principal,
     hash_key,
@@ -87,7 +88,10 @@ WINDOW_MS = 60_000
 CACHE_MAX_ENTRIES = 10_000
 
 ANONYMOUS = Principal(
-    id="anonymous", name="anonymous (the API runs open)", scopes=frozenset(SCOPES)
+    id="anonymous",
+    name="anonymous (the API runs open)",
+    scopes=frozenset(SCOPES),
+    owner=ANONYMOUS_OWNER,
 )
 
 _bearer = HTTPBearer(

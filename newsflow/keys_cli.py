@@ -20,6 +20,7 @@ from newsflow.apikeys import (
     mirror,
     mirror_key,
     normalise_key_id,
+    normalise_owner,
     read_last_used,
     unmirror,
 )
@@ -72,8 +73,18 @@ def keys() -> None:
     required=True,
     help="Repeat for several; admin implies all.",
 )
-def create(name: str, scopes: tuple[str, ...]) -> None:
+@click.option(
+    "--owner",
+    help="Keys of one owner share idempotency claims (e.g. several keys of one partner); "
+    "default: the new key's own id.",
+)
+def create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     """Create a key and print it, this one time."""
+    if owner is not None:
+        try:
+            owner = normalise_owner(owner)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--owner") from exc
     settings = _settings()
     database_url = _database_url(settings)
     unmirrored: redis.RedisError | None = None
@@ -81,7 +92,7 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
         with _redis(settings) as client:
             client.ping()  # before creating: the key is shown once, so fail before that
             with transaction(database_url) as connection:
-                new = api_keys.create_api_key(connection, name=name, scopes=scopes)
+                new = api_keys.create_api_key(connection, name=name, scopes=scopes, owner=owner)
             try:
                 mirror(client, settings, new.key_hash, new.principal)
             except redis.RedisError as exc:
@@ -91,7 +102,10 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
             f"cannot reach the Redis mirror of API keys ({exc}); no key was created: "
             "set NEWSFLOW_REDIS_URL to the API's Redis and run this again"
         ) from exc
-    click.echo(f"created API key {new.id} ({new.name}; scopes: {', '.join(new.scopes)}):")
+    click.echo(
+        f"created API key {new.id} ({new.name}; scopes: {', '.join(new.scopes)}; "
+        f"owner: {new.owner}):"
+    )
     click.echo("")
     click.echo(f"    {new.key}")
     click.echo("")
@@ -105,7 +119,7 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 
 @keys.command(name="list")
 def list_keys() -> None:
-    """List keys: id, name, scopes, created, last used, revoked."""
+    """List keys: id, name, scopes, owner, created, last used, revoked."""
     settings = _settings()
     with get_engine(_database_url(settings)).connect() as connection:
         rows = api_keys.list_api_keys(connection)
@@ -118,12 +132,13 @@ def list_keys() -> None:
     if not rows:
         click.echo("no API keys (create one with `newsflow keys create`)")
         return
-    header = ("id", "name", "scopes", "created", "last used", "revoked")
+    header = ("id", "name", "scopes", "owner", "created", "last used", "revoked")
     table = [header] + [
         (
             f"{KEY_PREFIX}{row['id']}",
             row["name"],
             ",".join(row["scopes"]),
+            row["owner"],
             _when(row["created_at"]),
             _when(last_used.get(row["id"])),
             _when(row["revoked_at"]),

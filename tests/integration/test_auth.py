@@ -159,7 +159,7 @@ def test_cli_creates_lists_and_revokes_keys(
     assert line.startswith(f"nf_{key_id} ")
     assert "read,submit" in line
     assert key not in listed.output
-    assert line.split("read,submit")[1].split()[2] != "-"  # last used (date)
+    assert line.split("read,submit")[1].split()[3] != "-"  # owner, created, last used (date)
 
     revoked = runner.invoke(newsflow_cli, ["keys", "revoke", f"nf_{key_id}"], env=env)
     assert revoked.exit_code == 0, revoked.output
