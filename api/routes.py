@@ -24,6 +24,7 @@ from api.auth import AUTH_RESPONSES, AuthGate, bearer_credentials, require_scope
 from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
 from api.limits import BodyTooLarge
 from api.problems import PROBLEM_JSON, Problem, ProblemError, validation_problem
+from newsflow.apikeys import Principal
 from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission, article_url
 from newsflow.settings import Settings
 from newsflow.store import articles, related, submissions
@@ -65,7 +66,6 @@ MAX_IDEMPOTENCY_KEY = 255
         **_PROBLEMS,
         **AUTH_RESPONSES,
     },
-    dependencies=[Depends(require_scope("submit"))],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -76,13 +76,16 @@ MAX_IDEMPOTENCY_KEY = 255
 )
 async def submit_article(
     request: Request,
+    principal: Annotated[Principal, Depends(require_scope("submit"))],
     idempotency_key: Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)] = None,
 ) -> Response:
     """Declares the endpoint (OpenAPI) and serves it where this router runs without
     SubmitFastPath; create_app's app answers it in SubmitFastPath, with the same checks
-    (the dependency above has counted the rate limit here)."""
+    (the dependency has counted the rate limit here)."""
     submission, body = await _read_submission(request.headers.get("content-type"), request.body)
-    answer = await _accept(request.app.state, submission, body, idempotency_key, None)
+    answer = await _accept(
+        request.app.state, submission, body, idempotency_key, principal.owner, None
+    )
     return Response(answer.content, answer.status, answer.headers, answer.media_type)
 
 
@@ -118,13 +121,16 @@ async def _accept(
     submission: Submission,
     body: bytes,
     idempotency_key: str | None,
+    owner: str,
     rate_limit: RateLimit | None,
 ) -> _Answer:
-    """The intake script (counting ``rate_limit`` in it when given: RateLimited over it)
-    and the answer."""
+    """The intake script, with ``owner``'s claims (counting ``rate_limit`` in it when
+    given: RateLimited over it), and the answer."""
     intake: SubmissionIntake = state.intake
     try:
-        result = await intake.accept_async(submission, body, idempotency_key, rate_limit)
+        result = await intake.accept_async(
+            submission, body, idempotency_key, rate_limit, owner=owner
+        )
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,
@@ -193,7 +199,7 @@ class SubmitFastPath:
         gate: AuthGate = state.auth
         client = scope.get("client")
         try:
-            _, identity = await gate.authorize(
+            principal, identity = await gate.authorize(
                 bearer_credentials(authorization), client[0] if client else None, "submit"
             )
         except ProblemError as exc:
@@ -225,7 +231,9 @@ class SubmitFastPath:
                 return _problem_answer(exc)
             return _problem_answer(validation_problem(list(exc.errors())))
         try:
-            return await _accept(state, submission, body, idempotency_key, rate_limit)
+            return await _accept(
+                state, submission, body, idempotency_key, principal.owner, rate_limit
+            )
         except RateLimited as exc:
             return _problem_answer(gate.limiter.problem(exc.retry_after))
         except ProblemError as exc:  # counted by the script (or Redis is unreachable)
