@@ -9,20 +9,26 @@ or on a whole router, with ``responses=AUTH_RESPONSES`` for the OpenAPI document
 
 Intake needs only Redis, so checking a key does not need PostgreSQL:
 
-1. The API process keeps each answer (valid key -> its id and scopes, or unknown) for
-   ``NEWSFLOW_AUTH_CACHE_SECONDS`` (30 s). A revocation therefore takes effect in every
-   API process within that time (0 = checked on every request, immediately).
+1. The API process keeps each answer (valid key -> its principal, or unknown) for
+   ``NEWSFLOW_AUTH_CACHE_SECONDS`` (30 s, the cache window; 0 = checked on every request).
 2. Past that, the key's SHA-256 is looked up in the Redis mirror of active keys, which
-   ``newsflow keys create`` / ``revoke`` maintain (``newsflow/apikeys.py``). Redis is
-   already required to accept a submission, so a PostgreSQL outage does not stop intake,
-   even in an API process started during the outage.
-3. A miss in the mirror (a key created while Redis was unreachable, or a Redis that lost
-   its data: ``newsflow keys sync`` rebuilds it) is looked up in PostgreSQL, the source of
-   truth. The API never writes the mirror, so a check racing a revocation cannot bring the
-   revoked key back.
-4. When the lookup cannot be made (Redis and PostgreSQL both unreachable, or Redis has no
-   entry and PostgreSQL is down) the last answer for that key is used however old it is;
-   with none, the answer is 503 with ``Retry-After``, never 500.
+   ``newsflow keys create`` / ``revoke`` / ``sync`` maintain (``newsflow/apikeys.py``),
+   and then in PostgreSQL, the source of truth: so each API process asks PostgreSQL about
+   a key at most once per cache window, and a revocation takes effect everywhere within
+   one window even if the mirror missed it. PostgreSQL's answer wins: a key it says is
+   revoked or unknown gets 401 and its mirror entry is deleted (the API never adds one, so
+   a check racing a revocation cannot bring the key back).
+3. PostgreSQL down: a key in the mirror is trusted for one more window (then asked again),
+   so a PostgreSQL outage does not stop intake, even in an API process started during it;
+   a key not in the mirror falls to 4.
+4. When neither can answer (Redis and PostgreSQL both unreachable, or Redis has no entry
+   and PostgreSQL is down) the last answer for that key is used however old it is; with
+   none, the answer is 503 with ``Retry-After``, never 500.
+
+Failed checks (a well-formed key that is unknown or revoked) are counted per client
+address in a one-minute Redis window; past ``NEWSFLOW_AUTH_FAILURES_PER_MINUTE`` a key
+not in the mirror gets 429 with ``Retry-After`` without any PostgreSQL query (a mirrored
+key is still served), so guessing keys cannot load PostgreSQL.
 
 The mode comes from ``NEWSFLOW_AUTH``: ``auto`` (default) requires keys unless
 ``NEWSFLOW_API_HOST`` is a loopback address; ``required`` always; ``off`` never, and the
@@ -61,12 +67,14 @@ from starlette.concurrency import run_in_threadpool
 from api.intake import REDIS_DEADLINE_SECONDS, RateLimit, count_in_window, retry_after_seconds
 from api.problems import PROBLEM_JSON, RETRY_AFTER, Problem, ProblemError
 from newsflow.apikeys import (
+    ANONYMOUS_OWNER,
     SCOPES,
     Principal,
     hash_key,
     looks_like_key,
     mirror_key,
     record_last_used,
+    unmirror,
 )
 from newsflow.settings import Settings
 from newsflow.store import api_keys
@@ -79,7 +87,10 @@ WINDOW_MS = 60_000
 CACHE_MAX_ENTRIES = 10_000
 
 ANONYMOUS = Principal(
-    id="anonymous", name="anonymous (the API runs open)", scopes=frozenset(SCOPES)
+    id="anonymous",
+    name="anonymous (the API runs open)",
+    scopes=frozenset(SCOPES),
+    owner=ANONYMOUS_OWNER,
 )
 
 BEARER = HTTPBearer(
@@ -125,6 +136,14 @@ class AuthUnavailable(Exception):
     """The key could not be checked and nothing is cached for it."""
 
 
+class AuthThrottled(Exception):
+    """Too many failed checks from this client address: not looked up."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 def is_loopback(host: str) -> bool:
     if host.strip().lower() == "localhost":
         return True
@@ -164,16 +183,25 @@ class _Entry:
     checked_at: float
 
 
+# One atomic call: count this request in the current window, and answer the count and
+# the milliseconds left in the window.
+_WINDOW = count_in_window("KEYS[1]", "ARGV[1]") + "return {count, left}\n"
+
+
 class KeyVerifier:
-    """Checks a key against the in-process cache, then the Redis mirror, then PostgreSQL
+    """Checks a key against the in-process cache, then the Redis mirror and PostgreSQL
     (see the module docstring)."""
 
     def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
         self.settings = settings
         self.redis = redis_client
         self.ttl = settings.auth_cache_seconds
+        self.failure_limit = settings.auth_failures_per_minute
+        self._count = redis_client.register_script(_WINDOW)
         self._cache: dict[str, _Entry] = {}
+        self._checking: set[str] = set()  # key hashes being looked up right now
         self._lock = threading.Lock()
+        self._warned_at = -math.inf
 
     def cached(self, key: str) -> Principal | None | _Miss:
         """What ``verify`` would answer without a lookup, or MISS when it needs one."""
@@ -184,21 +212,31 @@ class KeyVerifier:
             return entry.principal
         return MISS
 
-    def verify(self, key: str) -> Principal | None:
+    def verify(self, key: str, client_host: str | None = None) -> Principal | None:
         """The key's principal, None for an unknown or revoked key; raises AuthUnavailable
-        when neither Redis nor PostgreSQL can answer and nothing is cached."""
+        when neither Redis nor PostgreSQL can answer and nothing is cached, AuthThrottled
+        when ``client_host`` failed too often and the key is not in the mirror."""
         hit = self.cached(key)
         if not isinstance(hit, _Miss):
             return hit
         key_hash, now = hash_key(key), time.monotonic()
-        entry = self._cache.get(key_hash)
+        with self._lock:
+            entry = self._cache.get(key_hash)
+            if entry is not None and (
+                now - entry.checked_at < self.ttl or key_hash in self._checking
+            ):
+                return entry.principal  # just checked, or being checked by another request
+            self._checking.add(key_hash)
         try:
-            principal = self._lookup(key_hash)
+            principal = self._lookup(key_hash, client_host)
         except AuthUnavailable:
             if entry is None:
                 raise
-            logger.warning("cannot check API keys; using the last answer for this key")
+            self._warn("cannot check API keys; using the last answer for this key")
             return entry.principal
+        finally:
+            with self._lock:
+                self._checking.discard(key_hash)
         self._remember(key_hash, _Entry(principal, now))
         if principal is not None:
             try:
@@ -207,19 +245,53 @@ class KeyVerifier:
                 pass  # informational only
         return principal
 
-    def _lookup(self, key_hash: str) -> Principal | None:
+    def _failures_key(self, client_host: str | None) -> str:
+        address = client_host or "unknown"
+        return f"{self.settings.redis_key_prefix}rate-limit:auth-failures:{address}"
+
+    def _lookup(self, key_hash: str, client_host: str | None) -> Principal | None:
+        failures = self._failures_key(client_host)
         try:
-            raw = self.redis.get(mirror_key(self.settings, key_hash))
+            # the mirror entry and the address's failures, in one round trip
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(mirror_key(self.settings, key_hash))
+            pipe.get(failures)
+            pipe.pttl(failures)
+            raw, failed, left_ms = pipe.execute()
         except redis.RedisError:
-            raw = None
-        if raw is not None:
-            return Principal.from_json(raw)
+            raw = failed = None  # PostgreSQL answers alone; failures are not limited
+        mirrored = None if raw is None else Principal.from_json(raw)
+        if (
+            mirrored is None
+            and self.failure_limit > 0
+            and failed is not None
+            and int(failed) >= self.failure_limit
+            and int(left_ms) > 0
+        ):
+            raise AuthThrottled(retry_after_seconds(int(left_ms)))
         try:
             database_url = self.settings.require_database_url()
             with get_engine(database_url).connect() as connection:
-                return api_keys.find_active_key(connection, key_hash)
+                found = api_keys.find_active_key(connection, key_hash)
         except (SQLAlchemyError, RuntimeError) as exc:
-            raise AuthUnavailable(str(exc)) from exc
+            if mirrored is None:
+                raise AuthUnavailable(str(exc)) from exc
+            self._warn(f"PostgreSQL is unreachable; trusting the Redis mirror of API keys ({exc})")
+            return mirrored  # for one window, then PostgreSQL is asked again
+        if found is None:
+            try:
+                if mirrored is not None:  # revoked (or unknown) but the mirror missed it
+                    unmirror(self.redis, self.settings, key_hash)
+                if self.failure_limit > 0:
+                    self._count(keys=[failures], args=[WINDOW_MS])
+            except redis.RedisError:
+                pass  # the next check tries again
+        return found
+
+    def _warn(self, message: str) -> None:
+        if time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
+            logger.warning(message)
 
     def _remember(self, key_hash: str, entry: _Entry) -> None:
         with self._lock:
@@ -227,11 +299,6 @@ class KeyVerifier:
             while len(self._cache) >= CACHE_MAX_ENTRIES:
                 self._cache.pop(next(iter(self._cache)))  # the oldest
             self._cache[key_hash] = entry
-
-
-# One atomic call: count this request in the current window, and answer the count and
-# the milliseconds left in the window.
-_WINDOW = count_in_window("KEYS[1]", "ARGV[1]") + "return {count, left}\n"
 
 
 class RateLimiter:
@@ -337,7 +404,7 @@ class AuthGate:
                 )
             found = self.verifier.cached(key)
             if isinstance(found, _Miss):
-                found = await run_in_threadpool(self._verify, key)
+                found = await run_in_threadpool(self._verify, key, client_host)
             if found is None:
                 raise ProblemError(
                     401,
@@ -356,9 +423,17 @@ class AuthGate:
             )
         return principal, identity
 
-    def _verify(self, key: str) -> Principal | None:
+    def _verify(self, key: str, client_host: str | None) -> Principal | None:
         try:
-            return self.verifier.verify(key)
+            return self.verifier.verify(key, client_host)
+        except AuthThrottled as exc:
+            raise ProblemError(
+                429,
+                "Too many failed authentications",
+                f"over {self.verifier.failure_limit} unknown or revoked API keys per minute "
+                f"from this address; retry in {exc.retry_after} s",
+                {"Retry-After": str(exc.retry_after)},
+            ) from exc
         except AuthUnavailable as exc:
             raise ProblemError(
                 503,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import redis
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import SubmissionIntake
 from api.problems import ProblemError, field_errors, problem_responses
+from newsflow.apikeys import Principal
 from newsflow.contract import CLEAN_JSON, Submission
 from newsflow.settings import Settings
 
@@ -107,7 +108,6 @@ _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems":
     "/v1/articles/batch",
     status_code=202,
     response_model=BatchAccepted,
-    dependencies=[Depends(require_scope("submit"))],
     responses={
         **problem_responses(413, 415, 422, 503),
         **AUTH_RESPONSES,
@@ -123,7 +123,9 @@ _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems":
     },
     summary="Submit many articles: a JSON array or NDJSON, results per item",
 )
-async def submit_batch(request: Request) -> Response:
+async def submit_batch(
+    request: Request, principal: Annotated[Principal, Depends(require_scope("submit"))]
+) -> Response:
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if content_type not in ("application/json", NDJSON):
@@ -141,7 +143,9 @@ async def submit_batch(request: Request) -> Response:
             valid.append((index, checked))
     intake: SubmissionIntake = request.app.state.intake
     try:
-        outcomes = await intake.accept_many_async([submission for _, submission in valid])
+        outcomes = await intake.accept_many_async(
+            [submission for _, submission in valid], owner=principal.owner
+        )
     except (redis.RedisError, OSError) as exc:
         # items accepted before the failure answer as duplicates when the batch is resent
         raise ProblemError(

@@ -12,6 +12,7 @@ from api.auth import AUTH_RESPONSES, require_scope
 from api.batch import BatchAccepted, ItemResult, summarise, validate_item
 from api.intake import SubmissionIntake
 from api.problems import ProblemError, problem_responses
+from newsflow.apikeys import Principal
 from newsflow.contract import json_bytes
 from newsflow.feeds import FeedError, parse_feed
 
@@ -23,7 +24,6 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
     "/v1/feeds",
     status_code=202,
     response_model=BatchAccepted,
-    dependencies=[Depends(require_scope("submit"))],
     responses={
         **problem_responses(413, 415, 422, 503),
         **AUTH_RESPONSES,
@@ -37,7 +37,9 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
     summary="Submit an RSS or Atom feed: one submission per item",
 )
 async def submit_feed(
-    request: Request, source: Annotated[str, Query(min_length=1, max_length=200)]
+    request: Request,
+    principal: Annotated[Principal, Depends(require_scope("submit"))],
+    source: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> BatchAccepted:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FEED_TYPES:
@@ -48,7 +50,7 @@ async def submit_feed(
         raise ProblemError(422, "Not a feed", str(exc)) from exc
     intake: SubmissionIntake = request.app.state.intake
     try:
-        results = await run_in_threadpool(_accept_all, intake, items)
+        results = await run_in_threadpool(_accept_all, intake, items, principal.owner)
     except redis.RedisError as exc:
         # items accepted before the outage answer as duplicates when the feed is sent again
         raise ProblemError(
@@ -57,14 +59,16 @@ async def submit_feed(
     return summarise(results)
 
 
-def _accept_all(intake: SubmissionIntake, items: list[dict[str, Any]]) -> list[ItemResult]:
+def _accept_all(
+    intake: SubmissionIntake, items: list[dict[str, Any]], owner: str
+) -> list[ItemResult]:
     results = []
     for index, item in enumerate(items):
         checked = validate_item(index, item)
         if isinstance(checked, ItemResult):
             results.append(checked)
             continue
-        accepted = intake.accept(checked, json_bytes(item), None)
+        accepted = intake.accept(checked, json_bytes(item), None, owner=owner)
         results.append(
             ItemResult(
                 index=index,

@@ -162,17 +162,21 @@ def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
 
 
 def _claim_keys(
-    settings: Settings, submission: Submission, idempotency_key: str | None
+    settings: Settings, owner: str, submission: Submission, idempotency_key: str | None
 ) -> list[str]:
+    """The claims are the owner's (the API key's owner, see newsflow/apikeys.py): another
+    owner's same Idempotency-Key or (source, external_id) is a different submission, and
+    never learns of this one."""
+    prefix = settings.redis_key_prefix
     keys = []
     if idempotency_key:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
-        keys.append(f"{settings.redis_key_prefix}idempotency:{digest}")
+        keys.append(f"{prefix}idempotency:{owner}:{digest}")
     if submission.external_id:
         digest = hashlib.sha256(
             f"{submission.source}\0{submission.external_id}".encode()
         ).hexdigest()
-        keys.append(f"{settings.redis_key_prefix}external-id:{digest}")
+        keys.append(f"{prefix}external-id:{owner}:{digest}")
     return keys
 
 
@@ -202,7 +206,7 @@ class SubmissionIntake:
         self._accept_many_async = async_redis.register_script(_ACCEPT_MANY)
 
     def _prepare(
-        self, submission: Submission, body: bytes, idempotency_key: str | None
+        self, submission: Submission, body: bytes, idempotency_key: str | None, owner: str
     ) -> _Prepared:
         submission_id = new_submission_id()
         task_id = str(submission_id)
@@ -217,7 +221,7 @@ class SubmissionIntake:
         }
         queue = queue_for(self.settings, payload)
         keys = [
-            *_claim_keys(self.settings, submission, idempotency_key),
+            *_claim_keys(self.settings, owner, submission, idempotency_key),
             status_key(self.settings, task_id),
             queue_key(self.settings, queue),
         ]
@@ -247,12 +251,14 @@ class SubmissionIntake:
         body: bytes,
         idempotency_key: str | None,
         rate_limit: RateLimit | None = None,
+        *,
+        owner: str,
     ) -> Intake:
-        """Claim and enqueue, after counting the request in ``rate_limit``'s window if
-        given (one script, one round trip). Raises RateLimited over the limit, and redis
-        errors when Redis is unreachable: the caller answers 503, and nothing was
-        accepted."""
-        prepared = self._prepare(submission, body, idempotency_key)
+        """Claim (as ``owner``'s) and enqueue, after counting the request in
+        ``rate_limit``'s window if given (one script, one round trip). Raises RateLimited
+        over the limit, and redis errors when Redis is unreachable: the caller answers
+        503, and nothing was accepted."""
+        prepared = self._prepare(submission, body, idempotency_key, owner)
         async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
             if rate_limit is None:
                 existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
@@ -265,12 +271,12 @@ class SubmissionIntake:
             raise RateLimited(retry_after_seconds(int(existing[1])))
         return self._outcome(prepared, existing)
 
-    async def accept_many_async(self, submissions: list[Submission]) -> list[Intake]:
+    async def accept_many_async(self, submissions: list[Submission], *, owner: str) -> list[Intake]:
         """Claim and enqueue many in one pipelined round trip, ACCEPT_MANY_CHUNK a script
         call; each item is still atomic on its own (a batch is not all-or-nothing: a
         duplicate does not refuse the rest). Items carry no Idempotency-Key, so their
         bodies are not needed."""
-        prepared = [self._prepare(submission, b"", None) for submission in submissions]
+        prepared = [self._prepare(submission, b"", None, owner) for submission in submissions]
         chunks = max(1, math.ceil(len(prepared) / ACCEPT_MANY_CHUNK))
         async with (
             asyncio.timeout(REDIS_DEADLINE_SECONDS * chunks),  # each chunk its own deadline
@@ -304,8 +310,10 @@ class SubmissionIntake:
             self._outcome(one, existing) for one, existing in zip(prepared, outcomes, strict=True)
         ]
 
-    def accept(self, submission: Submission, body: bytes, idempotency_key: str | None) -> Intake:
-        prepared = self._prepare(submission, body, idempotency_key)
+    def accept(
+        self, submission: Submission, body: bytes, idempotency_key: str | None, *, owner: str
+    ) -> Intake:
+        prepared = self._prepare(submission, body, idempotency_key, owner)
         return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
 
     def enqueue(self, message: ProcessMessage, task_id: str) -> None:

@@ -105,7 +105,7 @@ async def submit(state: Any, scope: Scope, receive: Receive) -> Answer:
     gate: AuthGate = state.auth
     client = scope.get("client")
     try:
-        _, identity = await gate.authorize(
+        principal, identity = await gate.authorize(
             bearer_credentials(authorization), client[0] if client else None, "submit"
         )
     except ProblemError as exc:
@@ -137,7 +137,7 @@ async def submit(state: Any, scope: Scope, receive: Receive) -> Answer:
             return _problem_answer(exc)
         return _problem_answer(validation_problem(list(exc.errors())))
     try:
-        return await _accept(state, submission, body, idempotency_key, rate_limit)
+        return await _accept(state, submission, body, idempotency_key, principal.owner, rate_limit)
     except RateLimited as exc:
         return _problem_answer(gate.limiter.problem(exc.retry_after))
     except ProblemError as exc:  # counted by the script (or Redis is unreachable)
@@ -183,13 +183,16 @@ async def _accept(
     submission: Submission,
     body: bytes,
     idempotency_key: str | None,
+    owner: str,
     rate_limit: RateLimit | None,
 ) -> Answer:
     """The intake script (counting ``rate_limit`` in it when given: RateLimited over it)
     and the answer."""
     intake: SubmissionIntake = state.intake
     try:
-        result = await intake.accept_async(submission, body, idempotency_key, rate_limit)
+        result = await intake.accept_async(
+            submission, body, idempotency_key, rate_limit, owner=owner
+        )
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,

@@ -1,7 +1,9 @@
 """`newsflow keys`: create, list, revoke and re-mirror API keys.
 
 PostgreSQL (``newsflow.api_keys``) is the source of truth; each command then updates the
-Redis mirror the API reads (see ``newsflow/apikeys.py`` and ``api/auth.py``)."""
+Redis mirror the API reads (see ``newsflow/apikeys.py`` and ``api/auth.py``). create,
+revoke and sync need the mirror: when it cannot be updated they say so and exit 1, never
+report a success the API does not see."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from newsflow.apikeys import (
     mirror,
     mirror_key,
     normalise_key_id,
+    normalise_owner,
     read_last_used,
     unmirror,
 )
@@ -40,10 +43,10 @@ def _database_url(settings: Settings) -> str:
 
 
 @contextmanager
-def _redis(settings: Settings) -> Iterator[redis.Redis | None]:
+def _redis(settings: Settings) -> Iterator[redis.Redis]:
+    """The mirror's Redis; raises redis.ConnectionError when NEWSFLOW_REDIS_URL is unset."""
     if not settings.redis_url:
-        yield None
-        return
+        raise redis.ConnectionError("NEWSFLOW_REDIS_URL is not set")
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     try:
         yield client
@@ -70,51 +73,72 @@ def keys() -> None:
     required=True,
     help="Repeat for several; admin implies all.",
 )
-def create(name: str, scopes: tuple[str, ...]) -> None:
+@click.option(
+    "--owner",
+    help="Keys of one owner share idempotency claims (e.g. several keys of one partner); "
+    "default: the new key's own id.",
+)
+def create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     """Create a key and print it, this one time."""
-    settings = _settings()
-    with transaction(_database_url(settings)) as connection:
-        new = api_keys.create_api_key(connection, name=name, scopes=scopes)
-    with _redis(settings) as client:
+    if owner is not None:
         try:
-            if client is None:
-                raise redis.ConnectionError("NEWSFLOW_REDIS_URL is not set")
-            mirror(client, settings, new.key_hash, new.principal)
-        except redis.RedisError as exc:
-            click.echo(
-                f"warning: could not add the key to the Redis mirror ({exc}); the API will "
-                "check it in PostgreSQL until `newsflow keys sync` runs",
-                err=True,
-            )
-    click.echo(f"created API key {new.id} ({new.name}; scopes: {', '.join(new.scopes)}):")
+            owner = normalise_owner(owner)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--owner") from exc
+    settings = _settings()
+    database_url = _database_url(settings)
+    unmirrored: redis.RedisError | None = None
+    try:
+        with _redis(settings) as client:
+            client.ping()  # before creating: the key is shown once, so fail before that
+            with transaction(database_url) as connection:
+                new = api_keys.create_api_key(connection, name=name, scopes=scopes, owner=owner)
+            try:
+                mirror(client, settings, new.key_hash, new.principal)
+            except redis.RedisError as exc:
+                unmirrored = exc
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"cannot reach the Redis mirror of API keys ({exc}); no key was created: "
+            "set NEWSFLOW_REDIS_URL to the API's Redis and run this again"
+        ) from exc
+    click.echo(
+        f"created API key {new.id} ({new.name}; scopes: {', '.join(new.scopes)}; "
+        f"owner: {new.owner}):"
+    )
     click.echo("")
     click.echo(f"    {new.key}")
     click.echo("")
     click.echo("This is the only time the key is shown; only its SHA-256 is stored. Keep it safe.")
+    if unmirrored is not None:
+        raise click.ClickException(
+            f"the key is in PostgreSQL but not in the Redis mirror ({unmirrored}); it works "
+            "while PostgreSQL answers: run `newsflow keys sync` once Redis answers"
+        )
 
 
 @keys.command(name="list")
 def list_keys() -> None:
-    """List keys: id, name, scopes, created, last used, revoked."""
+    """List keys: id, name, scopes, owner, created, last used, revoked."""
     settings = _settings()
     with get_engine(_database_url(settings)).connect() as connection:
         rows = api_keys.list_api_keys(connection)
     last_used: dict[str, datetime] = {}
-    with _redis(settings) as client:
-        if client is not None:
-            try:
-                last_used = read_last_used(client, settings)
-            except redis.RedisError:
-                click.echo("warning: Redis is unreachable; last use unknown", err=True)
+    try:
+        with _redis(settings) as client:
+            last_used = read_last_used(client, settings)
+    except redis.RedisError as exc:
+        click.echo(f"warning: Redis is unreachable ({exc}); last use unknown", err=True)
     if not rows:
         click.echo("no API keys (create one with `newsflow keys create`)")
         return
-    header = ("id", "name", "scopes", "created", "last used", "revoked")
+    header = ("id", "name", "scopes", "owner", "created", "last used", "revoked")
     table = [header] + [
         (
             f"{KEY_PREFIX}{row['id']}",
             row["name"],
             ",".join(row["scopes"]),
+            row["owner"],
             _when(row["created_at"]),
             _when(last_used.get(row["id"])),
             _when(row["revoked_at"]),
@@ -138,15 +162,15 @@ def revoke(key_id: str) -> None:
         key_hash = api_keys.revoke_api_key(connection, key_id)
     if key_hash is None:
         raise click.ClickException(f"no API key {key_id}")
-    with _redis(settings) as client:
-        try:
-            if client is not None:
-                unmirror(client, settings, key_hash)
-        except redis.RedisError as exc:
-            raise click.ClickException(
-                f"revoked {key_id} in PostgreSQL, but the Redis mirror still holds it ({exc}): "
-                "run this command again once Redis answers"
-            ) from exc
+    try:
+        with _redis(settings) as client:
+            unmirror(client, settings, key_hash)
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"revoked {key_id} in PostgreSQL, but could not remove it from the Redis mirror "
+            f"({exc}): API processes may accept it for {settings.auth_cache_seconds:g} s more, "
+            "longer while PostgreSQL is unreachable; run `newsflow keys sync` once Redis answers"
+        ) from exc
     click.echo(
         f"revoked API key {key_id}; every API process refuses it within "
         f"{settings.auth_cache_seconds:g} s (NEWSFLOW_AUTH_CACHE_SECONDS)"
@@ -159,10 +183,8 @@ def sync() -> None:
     settings = _settings()
     with get_engine(_database_url(settings)).connect() as connection:
         active = api_keys.active_keys(connection)
-    with _redis(settings) as client:
-        if client is None:
-            raise click.ClickException("NEWSFLOW_REDIS_URL is not set")
-        try:
+    try:
+        with _redis(settings) as client:
             wanted = {mirror_key(settings, key_hash) for key_hash in active}
             stale = [
                 key
@@ -173,6 +195,6 @@ def sync() -> None:
                 client.delete(*stale)
             for key_hash, principal in active.items():
                 mirror(client, settings, key_hash, principal)
-        except redis.RedisError as exc:
-            raise click.ClickException(f"Redis is unreachable: {exc}") from exc
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot update the Redis mirror of API keys: {exc}") from exc
     click.echo(f"mirrored {len(active)} active API keys into Redis; removed {len(stale)} others")

@@ -7,11 +7,20 @@ PostgreSQL (``newsflow.api_keys``, the source of truth) keeps only the SHA-256 o
 key. A plain hash is enough for 256-bit random secrets (there is nothing to brute-force, so
 no slow hash and no server-side pepper to manage).
 
+A key belongs to an ``owner`` (``newsflow keys create --owner``; by default the key's own
+id): the idempotency claims a submission makes (Idempotency-Key, source + external_id) are
+per owner, so keys of one owner deduplicate together and nothing of one owner's claims
+answers another's (``api/intake.py``). Reads are not scoped: a ``read`` key reads every
+article.
+
 Redis holds a mirror of the active keys, ``<prefix>api-key:<sha256>`` -> JSON
-``{id, name, scopes}``, written by ``newsflow keys create`` after the row is committed and
-deleted by ``newsflow keys revoke`` after the revocation is committed. The API reads the
-mirror, so it verifies keys with Redis alone (see ``api/auth.py``). Only the CLI writes
-the mirror, never the API, so a lookup racing a revocation cannot bring a revoked key back.
+``{id, name, scopes, owner}``, written by ``newsflow keys create`` after the row is committed and
+deleted by ``newsflow keys revoke`` after the revocation is committed (both fail loudly
+when Redis cannot be updated; ``newsflow keys sync`` repairs it). The API reads the mirror,
+so it verifies keys with Redis alone while PostgreSQL is down, and re-checks a mirrored key
+in PostgreSQL once per cache window (see ``api/auth.py``). Only the CLI adds entries; the
+API only deletes one PostgreSQL says is revoked or unknown, so a lookup racing a
+revocation cannot bring a revoked key back.
 """
 
 from __future__ import annotations
@@ -33,26 +42,43 @@ SCOPES = ("submit", "read", "admin")
 ADMIN = "admin"
 
 _KEY_RE = re.compile(r"^nf_([0-9a-f]{12})_[A-Za-z0-9_-]{20,128}$")
+_OWNER_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# the owner of every submission while the API runs open (no keys): not a key's owner
+ANONYMOUS_OWNER = "anonymous"
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a verified key, or ``anonymous`` when the API runs open."""
+    """Who is calling: a verified key, or ``anonymous`` when the API runs open. ``owner``
+    scopes its idempotency claims; empty means the key's own id."""
 
     id: str
     name: str
     scopes: frozenset[str] = field(default_factory=frozenset)
+    owner: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.owner:
+            object.__setattr__(self, "owner", self.id)
 
     def allows(self, scope: str) -> bool:
         return ADMIN in self.scopes or scope in self.scopes
 
     def to_json(self) -> str:
-        return json.dumps({"id": self.id, "name": self.name, "scopes": sorted(self.scopes)})
+        return json.dumps(
+            {"id": self.id, "name": self.name, "scopes": sorted(self.scopes), "owner": self.owner}
+        )
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Principal:
         data = json.loads(raw)
-        return cls(id=data["id"], name=data["name"], scopes=frozenset(data["scopes"]))
+        # an entry mirrored before owners existed: its key's owner is its id (migration 0007)
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            scopes=frozenset(data["scopes"]),
+            owner=data.get("owner", ""),
+        )
 
 
 def generate_key() -> tuple[str, str]:
@@ -76,6 +102,16 @@ def normalise_scopes(scopes: Iterable[str]) -> list[str]:
     if unknown or not result:
         raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {result}")
     return result
+
+
+def normalise_owner(owner: str) -> str:
+    owner = owner.strip()
+    if not _OWNER_RE.match(owner) or owner == ANONYMOUS_OWNER:
+        raise ValueError(
+            f"an owner is 1-64 letters, digits, '.', '_' or '-', not {ANONYMOUS_OWNER!r}; "
+            f"got {owner!r}"
+        )
+    return owner
 
 
 def normalise_key_id(key_id: str) -> str:

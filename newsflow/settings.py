@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long the API trusts a key check; a revocation takes at most this.",
     )
+    auth_failures_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Unknown or revoked keys per client address a minute before 429; 0 = off.",
+    )
     rate_limit_per_minute: int = Field(
         default=6000, ge=0, description="Requests per key (or per client IP when open); 0 = off."
     )

@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from newsflow.apikeys import Principal, generate_key, hash_key, normalise_scopes
+from newsflow.apikeys import (
+    Principal,
+    generate_key,
+    hash_key,
+    normalise_owner,
+    normalise_scopes,
+)
 
 
 @dataclass(frozen=True)
@@ -19,53 +25,60 @@ class NewApiKey:
     id: str
     name: str
     scopes: list[str]
+    owner: str
     created_at: datetime
     key: str  # the only copy: show it once, never store it
     key_hash: str
 
     @property
     def principal(self) -> Principal:
-        return Principal(id=self.id, name=self.name, scopes=frozenset(self.scopes))
+        return Principal(self.id, self.name, frozenset(self.scopes), self.owner)
 
 
-def create_api_key(connection: Connection, *, name: str, scopes: Iterable[str]) -> NewApiKey:
-    """Insert a new key and return it, with the plain key, this one time."""
+def create_api_key(
+    connection: Connection, *, name: str, scopes: Iterable[str], owner: str | None = None
+) -> NewApiKey:
+    """Insert a new key and return it, with the plain key, this one time. Without an
+    ``owner`` the key is its own owner (its id): it shares claims with no other key."""
     scope_list = normalise_scopes(scopes)
     key_id, key = generate_key()
+    owner = key_id if owner is None else normalise_owner(owner)
     key_hash = hash_key(key)
     created_at = connection.execute(
         text(
             """
-            INSERT INTO newsflow.api_keys (id, name, key_hash, scopes)
-            VALUES (:id, :name, :key_hash, :scopes)
+            INSERT INTO newsflow.api_keys (id, name, key_hash, scopes, owner)
+            VALUES (:id, :name, :key_hash, :scopes, :owner)
             RETURNING created_at
             """
         ),
-        {"id": key_id, "name": name, "key_hash": key_hash, "scopes": scope_list},
+        {"id": key_id, "name": name, "key_hash": key_hash, "scopes": scope_list, "owner": owner},
     ).scalar_one()
-    return NewApiKey(key_id, name, scope_list, created_at, key, key_hash)
+    return NewApiKey(key_id, name, scope_list, owner, created_at, key, key_hash)
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(row.id, row.name, frozenset(row.scopes), row.owner)
 
 
 def find_active_key(connection: Connection, key_hash: str) -> Principal | None:
     row = connection.execute(
         text(
             """
-            SELECT id, name, scopes FROM newsflow.api_keys
+            SELECT id, name, scopes, owner FROM newsflow.api_keys
             WHERE key_hash = :key_hash AND revoked_at IS NULL
             """
         ),
         {"key_hash": key_hash},
     ).one_or_none()
-    if row is None:
-        return None
-    return Principal(id=row.id, name=row.name, scopes=frozenset(row.scopes))
+    return None if row is None else _principal(row)
 
 
 def list_api_keys(connection: Connection) -> list[dict[str, Any]]:
     rows = connection.execute(
         text(
             """
-            SELECT id, name, scopes, created_at, revoked_at
+            SELECT id, name, scopes, owner, created_at, revoked_at
             FROM newsflow.api_keys ORDER BY created_at, id
             """
         )
@@ -91,9 +104,9 @@ def revoke_api_key(connection: Connection, key_id: str) -> str | None:
 def active_keys(connection: Connection) -> dict[str, Principal]:
     """Every active key, by hash: what the Redis mirror should hold."""
     rows = connection.execute(
-        text("SELECT key_hash, id, name, scopes FROM newsflow.api_keys WHERE revoked_at IS NULL")
+        text(
+            "SELECT key_hash, id, name, scopes, owner FROM newsflow.api_keys"
+            " WHERE revoked_at IS NULL"
+        )
     )
-    return {
-        row.key_hash: Principal(id=row.id, name=row.name, scopes=frozenset(row.scopes))
-        for row in rows
-    }
+    return {row.key_hash: _principal(row) for row in rows}

@@ -87,6 +87,7 @@ api_keys = Table(
     Column("name", Text, nullable=False),
     Column("key_hash", Text, nullable=False, unique=True),  # SHA-256 hex; never the key
     Column("scopes", ARRAY(Text), nullable=False),
+    Column("owner", Text, nullable=False),  # scopes idempotency claims (migration 0007)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from api.app import create_app
 from api.auth import AuthConfigError, keys_required
@@ -25,7 +27,7 @@ from newsflow import apikeys
 from newsflow.embedded import free_port
 from newsflow.settings import Settings
 from newsflow.store.api_keys import NewApiKey, create_api_key, revoke_api_key
-from newsflow.store.db import transaction
+from newsflow.store.db import get_engine, transaction
 from tests.conftest import settings_env
 
 pytestmark = pytest.mark.integration
@@ -51,6 +53,36 @@ def secured(settings: Settings) -> Iterator[TestClient]:
 def _new_key(database_url: str, *scopes: str, name: str = "test") -> NewApiKey:
     with transaction(database_url) as connection:
         return create_api_key(connection, name=name, scopes=scopes)
+
+
+def _mirrored(settings: Settings, *scopes: str) -> NewApiKey:
+    """A key as `newsflow keys create` leaves it: in PostgreSQL and in the Redis mirror."""
+    new = _new_key(settings.require_database_url(), *scopes)
+    with redis.Redis.from_url(settings.require_redis_url()) as client:
+        apikeys.mirror(client, settings, new.key_hash, new.principal)
+    return new
+
+
+def _in_mirror(settings: Settings, new: NewApiKey) -> bool:
+    with redis.Redis.from_url(settings.require_redis_url()) as client:
+        return bool(client.exists(apikeys.mirror_key(settings, new.key_hash)))
+
+
+@contextmanager
+def _key_queries(database_url: str) -> Iterator[list[str]]:
+    """The SQL statements this process sends to PostgreSQL about API keys meanwhile."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "newsflow.api_keys" in statement:
+            statements.append(statement)
+
+    engine = get_engine(database_url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def _bearer(key: str) -> dict[str, str]:
@@ -88,7 +120,7 @@ def test_store_creates_a_random_key_and_keeps_only_its_hash(
         ).fetchone()
     assert row is not None
     assert hashlib.sha256(new.key.encode()).hexdigest() in row
-    secret = new.key.rsplit("_", 1)[1]
+    secret = new.key.split("_", 2)[2]  # the secret itself may contain "_"
     assert not any(secret in str(value) for value in row)
     # not mirrored into Redis: the API finds it in PostgreSQL
     assert secured.post("/v1/articles", json=ARTICLE, headers=_bearer(new.key)).status_code == 202
@@ -127,7 +159,7 @@ def test_cli_creates_lists_and_revokes_keys(
     assert line.startswith(f"nf_{key_id} ")
     assert "read,submit" in line
     assert key not in listed.output
-    assert line.split("read,submit")[1].split()[2] != "-"  # last used (date)
+    assert line.split("read,submit")[1].split()[3] != "-"  # owner, created, last used (date)
 
     revoked = runner.invoke(newsflow_cli, ["keys", "revoke", f"nf_{key_id}"], env=env)
     assert revoked.exit_code == 0, revoked.output
@@ -291,3 +323,135 @@ def test_redis_down_with_keys_gives_503_never_500(settings: Settings, database_u
         response = client.post("/v1/articles", json=ARTICLE, headers=_bearer(key.key))
     _assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
+
+
+def test_keys_cli_fails_loudly_without_the_redis_mirror(
+    settings: Settings, database_url: str
+) -> None:
+    runner = CliRunner()
+    unset = {k: v for k, v in settings_env(settings).items() if k != "NEWSFLOW_REDIS_URL"}
+    unreachable = {**unset, "NEWSFLOW_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    name = f"no-mirror-{uuid.uuid4().hex[:8]}"
+    for env in (unset, unreachable):
+        created = runner.invoke(
+            newsflow_cli, ["keys", "create", "--name", name, "--scope", "submit"], env=env
+        )
+        assert created.exit_code == 1, created.output
+        assert "Redis mirror" in created.output
+        assert "no key was created" in created.output
+        assert not re.search(r"nf_[0-9a-f]{12}_", created.output)
+
+        key = _mirrored(settings, "submit")
+        revoked = runner.invoke(newsflow_cli, ["keys", "revoke", key.id], env=env)
+        assert revoked.exit_code == 1, revoked.output
+        message = revoked.output.strip().splitlines()[-1]
+        assert f"revoked {key.id} in PostgreSQL" in message
+        assert "newsflow keys sync" in message
+        assert "refuses it within" not in revoked.output  # no claim of success
+
+        synced = runner.invoke(newsflow_cli, ["keys", "sync"], env=env)
+        assert synced.exit_code == 1, synced.output
+        assert "Redis" in synced.output
+    with psycopg.connect(database_url) as connection:
+        assert not connection.execute(
+            "SELECT 1 FROM newsflow.api_keys WHERE name = %s", (name,)
+        ).fetchall()
+    # what the message says to run repairs the mirror
+    assert _in_mirror(settings, key)
+    synced = runner.invoke(newsflow_cli, ["keys", "sync"], env=settings_env(settings))
+    assert synced.exit_code == 0, synced.output
+    assert not _in_mirror(settings, key)
+
+
+def test_a_key_revoked_in_postgres_is_refused_after_the_cache_window(
+    settings: Settings, database_url: str
+) -> None:
+    key = _mirrored(settings, "submit", "read")
+    window = 1.0
+    with _client(settings, auth="required", auth_cache_seconds=window) as client:
+        assert (
+            client.post("/v1/articles", json=ARTICLE, headers=_bearer(key.key)).status_code == 202
+        )
+        with transaction(database_url) as connection:
+            revoke_api_key(connection, key.id)  # the mirror is left stale
+        assert _in_mirror(settings, key)
+        time.sleep(window + 0.2)
+        response = client.post("/v1/articles", json=ARTICLE, headers=_bearer(key.key))
+        _assert_problem(response, 401)
+        _assert_problem(client.get(f"/v1/articles/{uuid.uuid4()}", headers=_bearer(key.key)), 401)
+    assert not _in_mirror(settings, key)  # the API dropped the stale entry
+
+
+def test_a_key_is_asked_of_postgres_at_most_once_per_cache_window(
+    settings: Settings, database_url: str
+) -> None:
+    mirrored = _mirrored(settings, "submit", "read")
+    only_in_postgres = _new_key(database_url, "submit", "read")
+    window = 1.0
+    with (
+        _client(settings, auth="required", auth_cache_seconds=window) as client,
+        _key_queries(database_url) as queries,
+    ):
+        for key in (mirrored, only_in_postgres):
+            for _ in range(5):
+                assert (
+                    client.post("/v1/articles", json=ARTICLE, headers=_bearer(key.key)).status_code
+                    == 202
+                )
+                assert (
+                    client.get(f"/v1/articles/{uuid.uuid4()}", headers=_bearer(key.key)).status_code
+                    == 404
+                )
+        assert len(queries) == 2  # one per key
+        time.sleep(window + 0.2)
+        for key in (mirrored, only_in_postgres):
+            for _ in range(3):
+                assert (
+                    client.post("/v1/articles", json=ARTICLE, headers=_bearer(key.key)).status_code
+                    == 202
+                )
+        assert len(queries) == 4
+
+
+def test_failed_authentications_are_limited_per_address_without_postgres(
+    settings: Settings, database_url: str
+) -> None:
+    # own prefix: the failure window (and the mirror) belong to this test alone
+    own = settings.model_copy(
+        update={"redis_key_prefix": f"{settings.redis_key_prefix}auth-failures-{uuid.uuid4()}:"}
+    )
+    mirrored = _mirrored(own, "submit", "read")
+    only_in_postgres = _new_key(database_url, "submit")
+    with (
+        _client(own, auth="required", auth_failures_per_minute=3) as client,
+        _key_queries(database_url) as queries,
+    ):
+        for _ in range(3):
+            response = client.post("/v1/articles", json=ARTICLE, headers=_bearer(_unknown_key()))
+            _assert_problem(response, 401)
+        assert len(queries) == 3
+
+        refused = [
+            client.post("/v1/articles", json=ARTICLE, headers=_bearer(_unknown_key())),
+            client.get(f"/v1/articles/{uuid.uuid4()}", headers=_bearer(_unknown_key())),
+            client.post("/v1/articles", json=ARTICLE, headers=_bearer(only_in_postgres.key)),
+        ]
+        assert len(queries) == 3  # not one more PostgreSQL query
+        for response in refused:
+            problem = _assert_problem(response, 429)
+            assert "failed authentications" in problem["title"].lower()
+            assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+        # a key in the mirror is still served from that address
+        accepted = client.post("/v1/articles", json=ARTICLE, headers=_bearer(mirrored.key))
+        assert accepted.status_code == 202, accepted.text
+        got = client.get(f"/v1/articles/{accepted.json()['id']}", headers=_bearer(mirrored.key))
+        assert got.status_code == 200
+
+    # another address is not limited
+    app = create_app(own.model_copy(update={"auth": "required", "auth_failures_per_minute": 3}))
+    with TestClient(app, raise_server_exceptions=False, client=("10.9.8.7", 1234)) as other:
+        response = other.post("/v1/articles", json=ARTICLE, headers=_bearer(_unknown_key()))
+        _assert_problem(response, 401)
+        accepted = other.post("/v1/articles", json=ARTICLE, headers=_bearer(only_in_postgres.key))
+        assert accepted.status_code == 202, accepted.text

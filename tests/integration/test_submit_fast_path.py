@@ -18,6 +18,8 @@ from api.app import create_app
 from api.submit import SubmitFastPath
 from newsflow import apikeys
 from newsflow.settings import Settings
+from newsflow.store.api_keys import create_api_key
+from newsflow.store.db import transaction
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +40,13 @@ def _client(settings: Settings, *, fast: bool = True, **update: Any) -> Iterator
 
 
 def _mirrored_key(settings: Settings, *scopes: str) -> tuple[str, str]:
-    """A key the API finds in the Redis mirror, as `newsflow keys create` leaves it."""
-    key_id, key = apikeys.generate_key()
-    principal = apikeys.Principal(key_id, "fast-path test", frozenset(scopes))
+    """A key the API finds in the Redis mirror, as `newsflow keys create` leaves it (and
+    in PostgreSQL, which the API asks once per cache window)."""
+    with transaction(settings.require_database_url()) as connection:
+        new = create_api_key(connection, name="fast-path test", scopes=scopes)
     with redis.Redis.from_url(settings.require_redis_url()) as client:
-        apikeys.mirror(client, settings, apikeys.hash_key(key), principal)
-    return key_id, key
+        apikeys.mirror(client, settings, new.key_hash, new.principal)
+    return new.id, new.key
 
 
 def _bearer(key: str) -> dict[str, str]:
