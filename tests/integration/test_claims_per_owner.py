@@ -12,18 +12,18 @@ from typing import Any
 
 import pytest
 import redis
-from api.routes import SubmitFastPath
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from newsflow.cli import main as newsflow_cli
 
 from api.app import create_app
+from api.submit import SubmitFastPath
+from cli.main import main as newsflow_cli
 from newsflow import apikeys
 from newsflow.settings import Settings
 from newsflow.store.api_keys import create_api_key
 from newsflow.store.db import transaction
 from tests.conftest import settings_env
-from tests.unit.test_feeds import RSS
+from tests.unit.newsflow.test_feeds import RSS
 
 pytestmark = pytest.mark.integration
 
