@@ -65,7 +65,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.intake import REDIS_DEADLINE_SECONDS, RateLimit, count_in_window, retry_after_seconds
-from api.problems import PROBLEM_JSON, RETRY_AFTER, Problem, ProblemError
+from api.problems import PROBLEM_JSON, RETRY_AFTER, Problem, ProblemError, problem_responses
 from newsflow.apikeys import (
     ANONYMOUS_OWNER,
     SCOPES,
@@ -126,6 +126,8 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
         "A dependency is unreachable", {"Retry-After": "Seconds to wait before retrying"}
     ),
 }
+# what an endpoint that takes submissions can answer, besides its success
+INTAKE_RESPONSES = {**problem_responses(413, 415, 422, 503), **AUTH_RESPONSES}
 
 
 class AuthConfigError(RuntimeError):

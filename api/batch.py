@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
-from api.auth import AUTH_RESPONSES, require_scope
+from api.auth import INTAKE_RESPONSES, require_scope
 from api.intake import SubmissionIntake
-from api.problems import ProblemError, field_errors, problem_responses
+from api.problems import ProblemError, field_errors
 from newsflow.apikeys import Principal
 from newsflow.contract import CLEAN_JSON, Submission
 from newsflow.settings import Settings
@@ -108,10 +108,7 @@ _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems":
     "/v1/articles/batch",
     status_code=202,
     response_model=BatchAccepted,
-    responses={
-        **problem_responses(413, 415, 422, 503),
-        **AUTH_RESPONSES,
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -8,10 +8,10 @@ import redis
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import AUTH_RESPONSES, require_scope
+from api.auth import INTAKE_RESPONSES, require_scope
 from api.batch import BatchAccepted, ItemResult, summarise, validate_item
 from api.intake import SubmissionIntake
-from api.problems import ProblemError, problem_responses
+from api.problems import ProblemError
 from newsflow.apikeys import Principal
 from newsflow.contract import json_bytes
 from newsflow.feeds import FeedError, parse_feed
@@ -24,10 +24,7 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
     "/v1/feeds",
     status_code=202,
     response_model=BatchAccepted,
-    responses={
-        **problem_responses(413, 415, 422, 503),
-        **AUTH_RESPONSES,
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -45,15 +45,13 @@ class BodyLimitMiddleware:
                 "send the body uncompressed",
             )
             return
+
+        async def too_large() -> None:
+            detail = f"the limit is {max_bytes} bytes"
+            await self._refuse(scope, receive, send, 413, "Request body too large", detail)
+
         if length is not None and (not length.isdigit() or int(length) > max_bytes):
-            await self._refuse(
-                scope,
-                receive,
-                send,
-                413,
-                "Request body too large",
-                f"the limit is {max_bytes} bytes",
-            )
+            await too_large()
             return
         if length is not None and not chunked:
             # the HTTP server never passes on more than Content-Length bytes
@@ -82,14 +80,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if response_started:
                 raise
-            await self._refuse(
-                scope,
-                receive,
-                send,
-                413,
-                "Request body too large",
-                f"the limit is {max_bytes} bytes",
-            )
+            await too_large()
 
     @staticmethod
     async def _refuse(

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AUTH_RESPONSES, BEARER, AuthGate, bearer_credentials
+from api.auth import BEARER, INTAKE_RESPONSES, AuthGate, bearer_credentials
 from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
 from api.limits import BodyTooLarge
 from api.problems import (
@@ -32,7 +32,6 @@ from api.problems import (
     RETRY_AFTER,
     Problem,
     ProblemError,
-    problem_responses,
     validation_problem,
 )
 from newsflow.contract import Accepted, Status, Submission, article_url
@@ -51,8 +50,7 @@ MAX_IDEMPOTENCY_KEY = 255
     response_model=Accepted,
     responses={
         200: {"model": Accepted, "description": "A repeat of an earlier submission"},
-        **problem_responses(413, 415, 422, 503),
-        **AUTH_RESPONSES,
+        **INTAKE_RESPONSES,
     },
     openapi_extra={
         "requestBody": {
