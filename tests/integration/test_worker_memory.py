@@ -40,7 +40,11 @@ ADVERSARIAL = {
         "uk": "5% 3 млн 12,5 млрд грн ",
         "ru": "5% 3 млн 12,5 млрд руб ",
     },
-    "dates": {"en": "on 12 March 2024 ", "uk": "12 березня 2024 року ", "ru": "12 марта 2024 года "},
+    "dates": {
+        "en": "on 12 March 2024 ",
+        "uk": "12 березня 2024 року ",
+        "ru": "12 марта 2024 года ",
+    },
 }
 
 _CHILD = """
@@ -85,18 +89,20 @@ def _limit_address_space() -> None:
 def test_worker_memory_is_bounded_on_adversarial_articles_of_the_largest_size(
     language: str, settings: Settings, client: TestClient, tmp_path: Path
 ) -> None:
-    names, paths = {}, []
+    names: dict[str, str] = {}
+    paths: list[str] = []
     for name, fragments in ADVERSARIAL.items():
         text = _largest_text(fragments[language], language, settings.max_body_bytes)
+        submission_id = str(uuid.uuid4())
         message = {
-            "id": str(uuid.uuid4()),
+            "id": submission_id,
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": None,
             "submission": {"source": "memory-test", "language": language, "text": text},
         }
         path = tmp_path / f"{len(paths)}.json"
         path.write_text(json.dumps(message, ensure_ascii=False), encoding="utf-8")
-        names[message["id"]] = name
+        names[submission_id] = name
         paths.append(str(path))
 
     child = subprocess.run(
@@ -111,6 +117,7 @@ def test_worker_memory_is_bounded_on_adversarial_articles_of_the_largest_size(
     assert child.returncode == 0, child.stderr[-3000:]
     result = json.loads(child.stdout.splitlines()[-1])
 
+    print(result)
     assert result["peak_mb"] < CEILING_MB, result
     for submission_id, name in names.items():
         assert result["statuses"][submission_id] == "done", name

@@ -74,7 +74,8 @@ def test_a_body_past_the_limit_is_enriched_up_to_a_paragraph_end_and_says_so() -
         " ".join(article.warnings)
     )
     mentions = [m for e in enriched.entities for m in e.mentions]
-    assert mentions and max(m.end for m in mentions) <= read
+    assert mentions
+    assert max(m.end for m in mentions) <= read
     assert all(article.body[m.start : m.end] == m.text for m in mentions)  # body offsets
     assert enriched.word_count == count * 10  # word count and hashes cover the whole body
 
@@ -97,7 +98,8 @@ def test_each_enricher_keeps_a_bounded_number_of_items(monkeypatch: pytest.Monke
     assert len(enriched.mentioned_dates) == 5
     assert enriched.amounts == sorted(enriched.amounts, key=lambda a: a.start)  # the first ones
     mentions = sorted(m.start for e in enriched.entities for m in e.mentions)
-    assert len(mentions) == 7 and mentions[-1] < text.index(" 3 March")
+    assert len(mentions) == 7
+    assert mentions[-1] < text.index(" 3 March")
     warnings = " ".join(article.warnings)
     assert "enricher amounts.rules kept the first 5 of" in warnings
     assert "enricher entities kept the first 7 of" in warnings

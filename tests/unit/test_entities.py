@@ -458,4 +458,5 @@ def test_long_texts_are_tagged_in_pieces_with_offsets_into_the_whole_text(
     assert len(pieces) == 5
     assert all(last - first <= tokens // 5 + 30 for first, last in pieces)
     step = len(body) + 2
-    assert one and spans == [(a + k * step, b + k * step, t) for k in range(5) for a, b, t in one]
+    assert one
+    assert spans == [(a + k * step, b + k * step, t) for k in range(5) for a, b, t in one]

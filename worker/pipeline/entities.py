@@ -447,10 +447,10 @@ def _pieces(starts: list[int], text: str) -> list[tuple[int, int]]:
         window = range(first + limit, first + limit // 2, -1)
         cut = next((i for i in window if "\n" in text[starts[i - 1] : starts[i]]), None)
         if cut is None:
-            cut = next(
-                (i for i in window if _PIECE_SENTENCE_END.fullmatch(text, starts[i - 1], starts[i])),
-                first + limit,
+            ends = (
+                i for i in window if _PIECE_SENTENCE_END.fullmatch(text, starts[i - 1], starts[i])
             )
+            cut = next(ends, first + limit)
         ranges.append((first, cut))
         first = cut
     ranges.append((first, len(starts)))
@@ -467,7 +467,7 @@ def _spacy_spans(text: str) -> list[_Span]:
     )
     doc = nlp.make_doc(restored)
     ner = nlp.get_pipe("ner")  # the only component: ner(make_doc(text)) is nlp(text)
-    found = []
+    found: list[tuple[int, int, str]] = []
     for first, last in _pieces([token.idx for token in doc], restored):
         piece = doc if (first, last) == (0, len(doc)) else doc[first:last].as_doc()
         offset = doc[first].idx
