@@ -117,7 +117,6 @@ def test_worker_memory_is_bounded_on_adversarial_articles_of_the_largest_size(
     assert child.returncode == 0, child.stderr[-3000:]
     result = json.loads(child.stdout.splitlines()[-1])
 
-    print(result)
     assert result["peak_mb"] < CEILING_MB, result
     for submission_id, name in names.items():
         assert result["statuses"][submission_id] == "done", name
