@@ -94,7 +94,7 @@ def test_enricher_constant() -> None:
 
 def test_enricher_name_says_what_scores() -> None:
     # yake was replaced by our own scorer; the name recorded before that is retired
-    assert ENRICHER == ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
+    assert ENRICHER == ("keywords.lemma-score+pymorphy3", "4:lemma-in-context")
     assert "yake" not in ENRICHER[0]
     assert RETIRED_NAMES == ("keywords.yake+pymorphy3",)
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from worker.pipeline.mentioned_dates import extract_mentioned_dates
 
-ENRICHER = ("amounts.rules", "1")
+ENRICHER = ("amounts.rules", "2")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from worker.pipeline.amounts import ENRICHER as AMOUNTS
 from worker.pipeline.amounts import extract_amounts
 from worker.pipeline.duplicates import SIMHASH_ENRICHER, simhash
-from worker.pipeline.entities import ENTITIES_ENRICHER, extract_entities
+from worker.pipeline.entities import ENTITIES_ENRICHER, extract_entities, first_mentions
 from worker.pipeline.keywords import ENRICHER as KEYWORDS
 from worker.pipeline.keywords import RETIRED_NAMES as KEYWORDS_RETIRED_NAMES
 from worker.pipeline.keywords import extract_keywords, topics
@@ -37,6 +37,13 @@ _LETTER = re.compile(r"[^\W\d_]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 _CYRILLIC_LANGUAGES = {"uk", "ru", "be", "bg", "mk", "sr", "kk", "ky", "mn"}
+# The enrichers read at most this much of a body (~30,000 words; the longest article of the
+# eval corpora has 39,000 characters): their time grows with the text, and a body may be
+# as large as a request (5 MB). Each keeps at most so many items per article (the corpora's
+# most: 332 entity mentions, 260 amounts). What is cut is said in the article's warnings.
+MAX_ENRICHED_CHARS = 200_000
+MAX_MENTIONS = 5_000
+MAX_ITEMS = 1_000
 
 
 @lru_cache(maxsize=1)
@@ -68,6 +75,18 @@ def normalised_body_hash(body: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
+def enriched_part(body: str) -> str:
+    """The start of the body that the enrichers read: all of it up to MAX_ENRICHED_CHARS,
+    else cut at the last paragraph, line, sentence or word end in the second half of that."""
+    if len(body) <= MAX_ENRICHED_CHARS:
+        return body
+    for boundary, keep in (("\n\n", 0), ("\n", 0), (". ", 1), (" ", 0)):
+        cut = body.rfind(boundary, MAX_ENRICHED_CHARS // 2, MAX_ENRICHED_CHARS)
+        if cut >= 0:
+            return body[: cut + keep]
+    return body[:MAX_ENRICHED_CHARS]
+
+
 def enrich(article: ParsedArticle) -> EnrichedArticle:
     body = article.body
     language: str | None
@@ -88,8 +107,16 @@ def enrich(article: ParsedArticle) -> EnrichedArticle:
     if language not in RULE_LANGUAGES:
         return enriched  # the rules and models below know English, Ukrainian and Russian
     lang = str(language)
+    full_length, body = len(body), enriched_part(body)  # offsets stay those of the body
+    if len(body) < full_length:
+        article.warnings.append(
+            f"enrichment truncated: the enrichers read the first {len(body):,} of "
+            f"{full_length:,} characters of the body"
+        )
 
-    def run(enricher: tuple[str, str], function: Callable[[], list[Any]]) -> list[Any]:
+    def run(
+        enricher: tuple[str, str], function: Callable[[], list[Any]], limit: int = MAX_ITEMS
+    ) -> list[Any]:
         # one enricher failing on odd input must not cost the article the others
         try:
             result = function()
@@ -98,9 +125,18 @@ def enrich(article: ParsedArticle) -> EnrichedArticle:
             log.exception("enricher %s failed", enricher[0])
             return []
         enriched.enrichers.append(EnricherResult(*enricher))
+        if len(result) > limit:
+            article.warnings.append(
+                f"enricher {enricher[0]} kept the first {limit:,} of {len(result):,} items"
+            )
+            return result[:limit]
         return result
 
-    enriched.entities = run(ENTITIES_ENRICHER, lambda: extract_entities(body, lang))
+    enriched.entities = run(
+        ENTITIES_ENRICHER,
+        lambda: first_mentions(extract_entities(body, lang), MAX_MENTIONS, article.warnings),
+        limit=MAX_MENTIONS,  # entities have at least one mention each: capped by mentions
+    )
     people = [
         (mention.start, mention.end, entity.canonical)
         for entity in enriched.entities

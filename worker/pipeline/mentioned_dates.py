@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-ENRICHER = ("mentioned_dates.rules", "1")
+ENRICHER = ("mentioned_dates.rules", "2")
 
 
 @dataclass(frozen=True)

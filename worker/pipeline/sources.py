@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from worker.pipeline.model import overlaps
 
-ENRICHER = ("sources.rules", "2")
+ENRICHER = ("sources.rules", "3")
 
 
 @dataclass(frozen=True)
