@@ -103,6 +103,9 @@ class EnrichedArticle:
     keywords: list[KeywordRecord] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     simhash: int = 0  # duplicates.simhash of the body: near-duplicates differ in few bits
+    # what the enrichers read: the body, or its start when the body is longer than they
+    # read (see enrich.enriched_part); offsets into it are offsets into the body
+    text: str = ""
 
     def mentions(self, entity_type: str) -> list[tuple[int, int, str]]:
         """(start, end, canonical name) of every mention of an entity of this type."""

@@ -34,6 +34,24 @@ ENRICHERS: tuple[Enricher, ...] = (
     keywords.ENRICHER,
 )
 _WORD = re.compile(r"\w+")
+# The enrichers read at most this much of a body (~30,000 words; the longest article of the
+# eval corpora has 39,000 characters): their time grows with the text, and a body may be
+# as large as a request (5 MB). Each keeps at most so many items per article (the corpora's
+# most: 260 amounts). What is cut is said in the article's warnings.
+MAX_ENRICHED_CHARS = 200_000
+MAX_ITEMS = 1_000
+
+
+def enriched_part(body: str) -> str:
+    """The start of the body that the enrichers read: all of it up to MAX_ENRICHED_CHARS,
+    else cut at the last paragraph, line, sentence or word end in the second half of that."""
+    if len(body) <= MAX_ENRICHED_CHARS:
+        return body
+    for boundary, keep in (("\n\n", 0), ("\n", 0), (". ", 1), (" ", 0)):
+        cut = body.rfind(boundary, MAX_ENRICHED_CHARS // 2, MAX_ENRICHED_CHARS)
+        if cut >= 0:
+            return body[: cut + keep]
+    return body[:MAX_ENRICHED_CHARS]
 
 
 def enrich(article: ParsedArticle, enrichers: tuple[Enricher, ...] = ENRICHERS) -> EnrichedArticle:
@@ -45,7 +63,13 @@ def enrich(article: ParsedArticle, enrichers: tuple[Enricher, ...] = ENRICHERS) 
         word_count=len(_WORD.findall(body)),
         content_hash=duplicates.normalised_body_hash(body),
         enrichers=[],
+        text=enriched_part(body),
     )
+    if len(enriched.text) < len(body):
+        article.warnings.append(
+            f"enrichment truncated: the enrichers read the first {len(enriched.text):,} of "
+            f"{len(body):,} characters of the body"
+        )
     for enricher in enrichers:
         if enricher.languages is not None and enriched.language not in enricher.languages:
             continue
@@ -57,6 +81,13 @@ def enrich(article: ParsedArticle, enrichers: tuple[Enricher, ...] = ENRICHERS) 
             log.exception("enricher %s failed", enricher.name)
             continue
         enriched.enrichers.append(EnricherResult(enricher.name, enricher.version))
+        if enricher.results is not None:
+            items = getattr(enriched, enricher.results)
+            if len(items) > MAX_ITEMS:
+                article.warnings.append(
+                    f"enricher {enricher.name} kept the first {MAX_ITEMS:,} of {len(items):,} items"
+                )
+                setattr(enriched, enricher.results, list(items[:MAX_ITEMS]))
     return enriched
 
 

@@ -193,7 +193,7 @@ def _apply(article: EnrichedArticle) -> None:
         if ran(article, mentioned_dates.ENRICHER)
         else None
     )
-    article.amounts = extract_amounts(article.parsed.body, str(article.language), date_spans)
+    article.amounts = extract_amounts(article.text, str(article.language), date_spans)
 
 
-ENRICHER = Enricher("amounts.rules", "1", _apply)
+ENRICHER = Enricher("amounts.rules", "2", _apply, results="amounts")

@@ -22,6 +22,8 @@ class Enricher:
     # names it had before a rename: `newsflow reprocess --stale` treats articles enriched
     # under them as stale
     retired_names: tuple[str, ...] = ()
+    # the article's field its results go in, when an article keeps at most so many of them
+    results: str | None = None
 
 
 def ran(article: EnrichedArticle, enricher: Enricher) -> bool:

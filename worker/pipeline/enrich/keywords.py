@@ -652,7 +652,7 @@ def topics(text: str, language: str) -> list[str]:
 
 def _apply(article: EnrichedArticle) -> None:
     parsed = article.parsed
-    headline_and_body = ". ".join(filter(None, [parsed.title, parsed.body]))
+    headline_and_body = ". ".join(filter(None, [parsed.title, article.text]))
     article.keywords = extract_keywords(headline_and_body, str(article.language))
     article.topics = topics(headline_and_body, str(article.language)) if article.keywords else []
 
@@ -661,7 +661,7 @@ def _apply(article: EnrichedArticle) -> None:
 # enriched before the rename carry the retired name.
 ENRICHER = Enricher(
     "keywords.lemma-score+pymorphy3",
-    "3:lemma-in-context",
+    "4:lemma-in-context",
     _apply,
     retired_names=("keywords.yake+pymorphy3",),
 )

@@ -189,8 +189,8 @@ def extract_mentioned_dates(
 def _apply(article: EnrichedArticle) -> None:
     parsed = article.parsed
     article.mentioned_dates = extract_mentioned_dates(
-        parsed.body, str(article.language), parsed.published_at
+        article.text, str(article.language), parsed.published_at
     )
 
 
-ENRICHER = Enricher("mentioned_dates.rules", "1", _apply)
+ENRICHER = Enricher("mentioned_dates.rules", "2", _apply, results="mentioned_dates")

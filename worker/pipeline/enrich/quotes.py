@@ -110,6 +110,7 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’ʼ\-]*")
 _MARKS = re.compile(r"[“”„«»\"]|\n[ \t\r]*\n")
 _SENTENCE_END = re.compile(r"[.!?…][\"”»’)]*\s")
 _AFTER_QUOTE_GAP = re.compile(r"[\s,:]*(?:[—–\-]+\s*)?")
+_PARAGRAPH_BREAK = re.compile(r"(?=\n\n)")
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -524,10 +525,20 @@ class _Resolver:
         return identity.name, identity.role, person.start, person.end
 
 
-def _paragraph_bounds(text: str, position: int) -> tuple[int, int]:
-    start = text.rfind("\n\n", 0, position)
-    end = text.find("\n\n", position)
-    return (0 if start < 0 else start + 2), (len(text) if end < 0 else end)
+class _Paragraphs:
+    """Where the paragraph around a position starts and ends, from the blank lines found
+    once: searching the text from each quote made a text of many quotes in one paragraph
+    quadratic."""
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        self.breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]  # overlapping too
+
+    def bounds(self, position: int) -> tuple[int, int]:
+        before = bisect.bisect_right(self.breaks, position - 2) - 1  # a break ending by position
+        after = bisect.bisect_left(self.breaks, position)
+        start = self.breaks[before] + 2 if before >= 0 else 0
+        return start, self.breaks[after] if after < len(self.breaks) else self.length
 
 
 def extract_quotes(
@@ -556,13 +567,14 @@ def extract_quotes(
     resolver = _Resolver(outside, from_caller=bool(people), text=text)
     quotes: list[Quote] = []
     previous: tuple[Quote, int] | None = None  # last quote and its closing mark
+    paragraphs = _Paragraphs(text)
     for open_mark, close_mark in spans:
         content = text[open_mark + 1 : close_mark]
         stripped = content.strip()
         if len(re.findall(r"\w+", stripped)) < MIN_QUOTE_WORDS:
             continue
         start = open_mark + 1 + (len(content) - len(content.lstrip()))
-        paragraph_start, paragraph_end = _paragraph_bounds(text, open_mark)
+        paragraph_start, paragraph_end = paragraphs.bounds(open_mark)
         window_start = max(paragraph_start, open_mark - _MAX_CUE_WINDOW)
         if previous and previous[1] > window_start:
             window_start = previous[1] + 1
@@ -601,7 +613,7 @@ def extract_quotes(
 def _apply(article: EnrichedArticle) -> None:
     people = article.mentions("PER")
     places = [(start, end) for start, end, _ in article.mentions("LOC")]
-    article.quotes = extract_quotes(article.parsed.body, str(article.language), people, places)
+    article.quotes = extract_quotes(article.text, str(article.language), people, places)
 
 
-ENRICHER = Enricher("quotes.rules", "2", _apply)
+ENRICHER = Enricher("quotes.rules", "3", _apply, results="quotes")

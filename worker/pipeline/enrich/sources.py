@@ -147,8 +147,8 @@ def _apply(article: EnrichedArticle) -> None:
     person_spans = [(start, end) for start, end, _ in people]
     person_names = {name for _, _, name in people}
     article.cited_sources = extract_cited_sources(
-        article.parsed.body, str(article.language), person_spans, person_names
+        article.text, str(article.language), person_spans, person_names
     )
 
 
-ENRICHER = Enricher("sources.rules", "2", _apply)
+ENRICHER = Enricher("sources.rules", "3", _apply, results="cited_sources")

@@ -70,13 +70,36 @@ def extract_entities(text: str, language: str | None) -> list[EntityRecord]:
     return sorted(entities, key=lambda e: e.mentions[0].start)
 
 
+# at most this many mentions an article (the eval corpora's most: 332)
+MAX_MENTIONS = 5_000
+
+
 def _apply(article: EnrichedArticle) -> None:
-    article.entities = extract_entities(article.parsed.body, article.language)
+    entities = extract_entities(article.text, article.language)
+    article.entities = first_mentions(entities, MAX_MENTIONS, article.parsed.warnings)
+
+
+def first_mentions(
+    entities: list[EntityRecord], limit: int, warnings: list[str]
+) -> list[EntityRecord]:
+    """The entities of the text's first ``limit`` mentions, with only those mentions (and a
+    warning saying so when there were more)."""
+    ordered = sorted((m.start, m.end, i) for i, e in enumerate(entities) for m in e.mentions)
+    if len(ordered) <= limit:
+        return entities
+    warnings.append(f"enricher entities kept the first {limit:,} of {len(ordered):,} mentions")
+    kept = set(ordered[:limit])
+    capped = []
+    for index, entity in enumerate(entities):
+        mentions = [m for m in entity.mentions if (m.start, m.end, index) in kept]
+        if mentions:
+            capped.append(entity.model_copy(update={"mentions": mentions}))
+    return capped
 
 
 ENRICHER = Enricher(
     "entities",
-    "3:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
+    "4:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
     _apply,
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from worker.pipeline.enrich.entities import models
 from worker.pipeline.enrich.entities.gazetteer import gazetteer_lookup
 from worker.pipeline.enrich.entities.models import spacy_pipeline
 from worker.pipeline.enrich.entities.spans import Span, common_word_at_sentence_start
@@ -69,12 +70,20 @@ def _spacy_spans(text: str) -> list[Span]:
         line.title() if _mostly_upper(line) and len(line.title()) == len(line) else line
         for line in lines
     )
+    doc = nlp.make_doc(restored)
+    ner = nlp.get_pipe("ner")  # the only component: ner(make_doc(text)) is nlp(text)
+    found: list[tuple[int, int, str]] = []
+    for first, last in models.pieces([token.idx for token in doc], restored):
+        piece = doc if (first, last) == (0, len(doc)) else doc[first:last].as_doc()
+        offset = doc[first].idx
+        found.extend(
+            (ent.start_char + offset, ent.end_char + offset, ent.label_) for ent in ner(piece).ents
+        )
     spans = []
-    for ent in nlp(restored).ents:
-        label = _SPACY_TYPES.get(ent.label_)
+    for start, end, spacy_label in found:
+        label = _SPACY_TYPES.get(spacy_label)
         if label is None:
             continue
-        start, end = ent.start_char, ent.end_char
         # a span running over a line break ("UA RU EN\n\nUkrenergo") keeps its last line
         start += text[start:end].rfind("\n") + 1
         surface = text[start:end].strip()

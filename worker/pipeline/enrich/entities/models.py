@@ -3,6 +3,7 @@ en_core_web_sm for English, natasha's slovnet tagger for Russian and Ukrainian."
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Final
 
@@ -19,7 +20,6 @@ def spacy_pipeline() -> Any:
         SPACY_MODEL,
         exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"],
     )
-    nlp.max_length = max(nlp.max_length, 2_000_000)
     ops = _numpy_gemm_ops()
     ner: Any = nlp.get_pipe("ner")
     for node in ner.model.walk():
@@ -57,3 +57,35 @@ def natasha_tagger() -> Any:
     from natasha import NewsEmbedding, NewsNERTagger
 
     return NewsNERTagger(NewsEmbedding())
+
+
+# The NER models' working memory grows with the length of what they are given: spaCy's
+# ~17 KB a token, natasha's ~6 KB (a text of 1 MB made 8 GB). They run over pieces of at most
+# this many tokens (~100,000 characters of prose: a whole article), so a piece bounds it.
+NER_PIECE_TOKENS: Final = 20_000
+_PIECE_SENTENCE_END: Final = re.compile(r"[.!?…]+[\"”»’)]*\s+")
+
+
+def pieces(starts: list[int], text: str) -> list[tuple[int, int]]:
+    """Token ranges [first, last) of at most NER_PIECE_TOKENS tokens (``starts``: each token's
+    offset in ``text``) that cover every token, one range when there are no more. A range
+    ends at the last line break in its second half, else at the last sentence end there,
+    else at the limit."""
+    if not starts:
+        return []
+    limit = NER_PIECE_TOKENS
+    ranges = []
+    first = 0
+    while len(starts) - first > limit:
+        # a cut before token i: the text from token i - 1 up to token i is what it cuts at
+        window = range(first + limit, first + limit // 2, -1)
+        cut = next((i for i in window if "\n" in text[starts[i - 1] : starts[i]]), None)
+        if cut is None:
+            ends = (
+                i for i in window if _PIECE_SENTENCE_END.fullmatch(text, starts[i - 1], starts[i])
+            )
+            cut = next(ends, first + limit)
+        ranges.append((first, cut))
+        first = cut
+    ranges.append((first, len(starts)))
+    return ranges

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final, NamedTuple
 
-from worker.pipeline.enrich.entities import gazetteer
+from worker.pipeline.enrich.entities import gazetteer, models
 from worker.pipeline.enrich.entities.gazetteer import (
     common_word_keys,
     gazetteer_index,
@@ -205,14 +205,21 @@ def _tokenize(text: str) -> list[_Token]:
 def _natasha_raw(text: str) -> list[tuple[int, int, str]]:
     """natasha's NER spans, as ``NewsNERTagger(text).spans`` gives them, with the CRF's
     Viterbi decoding done in one 2-D step per token (slovnet's batched version spends most
-    of its time building index arrays for a batch of one)."""
+    of its time building index arrays for a batch of one); tagged in pieces of at most
+    NER_PIECE_TOKENS tokens (see models.pieces)."""
     from slovnet.bio import bio_spans
 
-    infer = natasha_tagger().infer
     tokens = _tokenize(text)
-    if not tokens:
-        return []
-    encoded = next(iter(infer.encoder([[token.text for token in tokens]])))
+    tags: list[str] = []
+    for first, last in models.pieces([token.start for token in tokens], text):
+        tags.extend(_natasha_tags([token.text for token in tokens[first:last]]))
+    return [(span.start, span.stop, span.type) for span in bio_spans(tokens, tags)]
+
+
+def _natasha_tags(words: list[str]) -> list[str]:
+    """natasha's BIO tag of each word of one piece."""
+    infer = natasha_tagger().infer
+    encoded = next(iter(infer.encoder([words])))
     emissions = _slovnet_emissions(infer.model, encoded.word_id[0], encoded.shape_id[0])
     transitions = infer.model.head.crf.transitions.array
     score = emissions[0]
@@ -228,8 +235,7 @@ def _natasha_raw(text: str) -> list[tuple[int, int, str]]:
         path.append(best)
     path.reverse()
     vocab = infer.decoder.tags_vocab
-    tags = [vocab.decode(tag) for tag in path]
-    return [(span.start, span.stop, span.type) for span in bio_spans(tokens, tags)]
+    return [vocab.decode(tag) for tag in path]
 
 
 def _slovnet_emissions(model: Any, word_id: Any, shape_id: Any) -> Any:

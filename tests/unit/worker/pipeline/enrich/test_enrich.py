@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from worker.pipeline import enrich as enrich_package
 from worker.pipeline.article import EnrichedArticle, ParsedArticle, TextBlock
-from worker.pipeline.enrich import ENRICHERS, current_enrichers, enrich
+from worker.pipeline.enrich import (
+    ENRICHERS,
+    MAX_ENRICHED_CHARS,
+    current_enrichers,
+    enrich,
+    entities,
+)
 from worker.pipeline.enrich.duplicates import normalised_body_hash
 from worker.pipeline.enrich.enricher import Enricher
 from worker.pipeline.enrich.language import detect_language
@@ -108,3 +115,45 @@ def _german_article() -> ParsedArticle:
     return ParsedArticle(
         blocks=[TextBlock("paragraph", "Das ist ein deutscher Artikel über die Regierung.")]
     )
+
+
+def test_a_body_past_the_limit_is_enriched_up_to_a_paragraph_end_and_says_so() -> None:
+    paragraph = "Minister Gabrielius Landsbergis visited Kyiv on Monday, the ministry said."
+    count = MAX_ENRICHED_CHARS // (len(paragraph) + 2) + 100
+    article = ParsedArticle(blocks=[TextBlock("paragraph", paragraph)] * count)
+    article.declared_language = "en"
+    enriched = enrich(article)
+
+    read = MAX_ENRICHED_CHARS - MAX_ENRICHED_CHARS % (len(paragraph) + 2) - 2
+    assert article.body[read:].startswith("\n\n")  # a whole number of paragraphs
+    assert f"the enrichers read the first {read:,} of {len(article.body):,} characters" in (
+        " ".join(article.warnings)
+    )
+    mentions = [m for e in enriched.entities for m in e.mentions]
+    assert mentions
+    assert max(m.end for m in mentions) <= read
+    assert all(article.body[m.start : m.end] == m.text for m in mentions)  # body offsets
+    assert enriched.word_count == count * 10  # word count and hashes cover the whole body
+
+
+def test_each_enricher_keeps_a_bounded_number_of_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enrich_package, "MAX_ITEMS", 5)
+    monkeypatch.setattr(entities, "MAX_MENTIONS", 7)
+    text = " ".join(
+        f"Gabrielius Landsbergis met Olaf Scholz in Vilnius on {day} March 2024 and pledged "
+        f"{day}% of GDP."
+        for day in range(1, 21)
+    )
+    article = ParsedArticle(blocks=[TextBlock("paragraph", text)])
+    article.declared_language = "en"
+    enriched = enrich(article)
+
+    assert len(enriched.amounts) == 5
+    assert len(enriched.mentioned_dates) == 5
+    assert enriched.amounts == sorted(enriched.amounts, key=lambda a: a.start)  # the first ones
+    mentions = sorted(m.start for e in enriched.entities for m in e.mentions)
+    assert len(mentions) == 7
+    assert mentions[-1] < text.index(" 3 March")
+    warnings = " ".join(article.warnings)
+    assert "enricher amounts.rules kept the first 5 of" in warnings
+    assert "enricher entities kept the first 7 of" in warnings

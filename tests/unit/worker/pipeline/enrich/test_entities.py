@@ -425,5 +425,41 @@ def test_language_switchers_are_not_entities(text: str, language: str) -> None:
 
 def test_enricher_version_names_the_gazetteer() -> None:
     # `newsflow reprocess --stale` re-enriches articles of older versions
-    assert ENTITIES_ENRICHER.version.startswith("3:")
+    assert ENTITIES_ENRICHER.version.startswith("4:")
     assert "gazetteer-2" in ENTITIES_ENRICHER.version
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_long_texts_are_tagged_in_pieces_with_offsets_into_the_whole_text(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the models' memory grows with what they are given: a long text is tagged piece by
+    # piece, each cut at a line break, and the spans keep the whole text's offsets
+    from worker.pipeline.enrich.entities import english, models, slavic
+
+    body = parse_text((FIXTURES / f"grid_{language}.txt").read_text()).body
+    tag = english._spacy_spans if language == "en" else slavic.natasha_spans
+    one = [(s.start, s.end, s.type) for s in tag(body)]
+    copies = "\n\n".join([body] * 5)
+    tokens = (
+        len(models.spacy_pipeline().make_doc(copies))
+        if language == "en"
+        else len(slavic._tokenize(copies))
+    )
+    pieces: list[tuple[int, int]] = []
+    original = models.pieces
+
+    def recorded(starts: list[int], text: str) -> list[tuple[int, int]]:
+        pieces.extend(original(starts, text))
+        return original(starts, text)
+
+    monkeypatch.setattr(models, "NER_PIECE_TOKENS", tokens // 5 + 30)
+    monkeypatch.setattr(models, "pieces", recorded)
+
+    spans = [(s.start, s.end, s.type) for s in tag(copies)]
+
+    assert len(pieces) == 5
+    assert all(last - first <= tokens // 5 + 30 for first, last in pieces)
+    step = len(body) + 2
+    assert one
+    assert spans == [(a + k * step, b + k * step, t) for k in range(5) for a, b, t in one]

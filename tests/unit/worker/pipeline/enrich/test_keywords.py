@@ -95,7 +95,7 @@ def test_enricher_name_says_what_scores() -> None:
     # yake was replaced by our own scorer; the name recorded before that is retired
     assert (ENRICHER.name, ENRICHER.version) == (
         "keywords.lemma-score+pymorphy3",
-        "3:lemma-in-context",
+        "4:lemma-in-context",
     )
     assert "yake" not in ENRICHER.name
     assert ENRICHER.retired_names == ("keywords.yake+pymorphy3",)
