@@ -11,7 +11,7 @@ import orjson
 import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import SubmissionIntake
@@ -29,6 +29,9 @@ class ItemResult(BaseModel):
     id: uuid.UUID | None = None
     duplicate: bool = False
     error: str | None = None
+    warning: str | None = Field(
+        default=None, description="Accepted, but something was left out: what and why."
+    )
 
 
 class BatchAccepted(BaseModel):
@@ -158,6 +161,7 @@ async def submit_batch(request: Request) -> Response:
             "id": str(outcome.id),
             "duplicate": outcome.duplicate,
             "error": None,
+            "warning": None,
         }  # ItemResult(...).model_dump(mode="json"), without building a model per item
         duplicates += outcome.duplicate
         accepted += not outcome.duplicate

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
-from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError
+from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError, database_error
 from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
 from newsflow.settings import Settings
 from newsflow.store import feed, search
@@ -45,7 +45,6 @@ router = APIRouter(
     dependencies=[Depends(require_scope("read"))],
     responses=_PROBLEMS,
 )
-RETRY_AFTER = {"Retry-After": "5"}
 NDJSON = "application/x-ndjson"
 
 
@@ -231,7 +230,7 @@ def list_articles(
     except BadCursor as exc:
         raise _bad_cursor("cursor", exc) from exc
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     items = [
         ArticleSummary.model_validate(
             {
@@ -309,7 +308,7 @@ def read_feed(
     except CursorPruned as exc:
         raise _cursor_pruned(settings, exc) from exc
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     items = [
         FeedItem(
             cursor=row.cursor,
@@ -350,13 +349,13 @@ def export(request: Request, filters: Annotated[_Filters, Depends()]) -> Streami
     try:
         connection = engine.connect()
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     try:
         documents = search.export_documents(connection, filters.value, settings.base_url)
         first = next(documents, None)  # runs the query now, so errors answer 503
     except SQLAlchemyError as exc:
         connection.close()
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
 
     def lines() -> Iterator[bytes]:
         try:

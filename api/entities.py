@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
-from api.problems import Problem, ProblemError
+from api.problems import Problem, ProblemError, database_error
 from newsflow.contract import clean_text
 from newsflow.settings import Settings
 from newsflow.store import entities
@@ -66,10 +66,6 @@ def _database_url(request: Request) -> str:
     return settings.require_database_url()
 
 
-def _unavailable(exc: SQLAlchemyError) -> ProblemError:
-    return ProblemError(503, "Database unavailable", "retry later", {"Retry-After": "5"})
-
-
 @router.get("", response_model=EntityPage, summary="Search entities by name, in any language")
 def search_entities(
     request: Request,
@@ -83,7 +79,7 @@ def search_entities(
                 connection, clean_text(q), clean_text(type) if type else None, limit
             )
     except SQLAlchemyError as exc:
-        raise _unavailable(exc) from exc
+        raise database_error(exc) from exc
     return EntityPage(items=[Entity(**row) for row in rows])
 
 
@@ -106,7 +102,7 @@ def entity_articles(
                 raise ProblemError(404, "Not found", f"no entity {key!r}")
             rows = entities.entity_articles(connection, key, limit, before)
     except SQLAlchemyError as exc:
-        raise _unavailable(exc) from exc
+        raise database_error(exc) from exc
     items = [EntityArticle(**row) for row in rows]
     return EntityArticlePage(
         entity=Entity(**entity),

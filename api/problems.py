@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -39,6 +40,15 @@ class ProblemError(Exception):
         super().__init__(detail or title)
         self.problem = Problem(title=title, status=status, detail=detail)
         self.headers = headers
+
+
+def database_error(exc: SQLAlchemyError) -> ProblemError:
+    """503 (retry) for what can pass: PostgreSQL unreachable, a lost connection, a pool
+    timeout. A value or statement PostgreSQL refuses fails the same way on every retry:
+    500, so clients do not retry it forever."""
+    if isinstance(exc, (DataError, IntegrityError, ProgrammingError)):
+        return ProblemError(500, "Database error", type(exc.orig or exc).__name__)
+    return ProblemError(503, "Database unavailable", "retry later", {"Retry-After": "5"})
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

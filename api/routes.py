@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import AUTH_RESPONSES, AuthGate, bearer_credentials, require_scope
 from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
 from api.limits import BodyTooLarge
-from api.problems import PROBLEM_JSON, Problem, ProblemError, validation_problem
+from api.problems import PROBLEM_JSON, Problem, ProblemError, database_error, validation_problem
 from newsflow.contract import Accepted, ArticleDocument, Links, Status, Submission, article_url
 from newsflow.settings import Settings
 from newsflow.store import articles, related, submissions
@@ -263,7 +263,7 @@ def get_article(request: Request, article_id: uuid.UUID) -> ArticleDocument:
                 else None
             )
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
 
     if row is None:
         try:
@@ -338,7 +338,7 @@ def get_related(request: Request, article_id: uuid.UUID) -> Related:
                 ],
             )
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
 
 
 @router.get("/healthz", summary="The process is up")

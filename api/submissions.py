@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.intake import SubmissionIntake
-from api.problems import Problem, ProblemError
+from api.problems import Problem, ProblemError, database_error
 from newsflow.contract import Status
 from newsflow.settings import Settings
 from newsflow.store import submissions
@@ -76,7 +76,7 @@ def list_submissions(
         with get_engine(_settings(request).require_database_url()).connect() as connection:
             rows = submissions.list_submissions(connection, Status(status), limit, after)
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     items = [_record(row) for row in rows]
     return SubmissionPage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
@@ -92,7 +92,7 @@ def get_submission(request: Request, submission_id: uuid.UUID) -> SubmissionReco
         with get_engine(_settings(request).require_database_url()).connect() as connection:
             row = submissions.get_submission(connection, submission_id)
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     if row is None:
         raise ProblemError(404, "Not found", f"no submission {submission_id} in the database")
     return _record(row)
@@ -125,7 +125,7 @@ def _reopen_and_enqueue(
             503, "Queue unavailable", f"nothing was {verb}; retry later", RETRY_AFTER
         ) from exc
     except SQLAlchemyError as exc:
-        raise ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER) from exc
+        raise database_error(exc) from exc
     return _record(row)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from newsflow.dates import check_published, parse_iso
 
 SCHEMA_VERSION = 1
 MAX_URL_LENGTH = 2048
@@ -221,13 +223,24 @@ class Submission(BaseModel):
             raise ValueError("must be an absolute http(s) URL with a valid host")
         return value
 
-    @field_validator("published_at")
+    @field_validator("published_at", mode="before")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        # A naive timestamp is read as UTC, so every stored date is comparable.
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+    def _iso_in_range(cls, value: Any) -> datetime | None:
+        # only ISO 8601 text: pydantic would read "20240601" or 20240601 as seconds since
+        # 1970; a naive timestamp is read as UTC, so every stored date is comparable
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = parse_iso(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an ISO 8601 date-time with a four-digit year "
+                    "(e.g. 2024-06-01T12:00:00Z)"
+                ) from None
+        elif not isinstance(value, datetime):
+            raise ValueError("must be an ISO 8601 date-time string (e.g. 2024-06-01T12:00:00Z)")
+        return check_published(value)
 
     @classmethod
     def from_json(cls, body: bytes) -> Submission:

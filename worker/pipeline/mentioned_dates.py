@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from newsflow.dates import mentioned_in_range
+
 ENRICHER = ("mentioned_dates.rules", "1")
 
 
@@ -203,6 +205,8 @@ def extract_mentioned_dates(
     dates always, relative ones (no year, "yesterday", weekdays) only with ``published_at``."""
     lang = language if language in _MONTHS else "en"
     anchor = published_at.date() if published_at else None
+    if anchor is not None and not mentioned_in_range(anchor):
+        anchor = None  # nothing to resolve against (and no overflow near year 1 or 9999)
     found: list[MentionedDate] = []
     for match in _pattern(lang).finditer(text):
         groups = match.groupdict()
@@ -230,6 +234,8 @@ def extract_mentioned_dates(
             index = _group_number(match, "r")
             if index is not None and anchor:
                 resolved_date = anchor + timedelta(days=_RELATIVE[lang][index][0])
+        if resolved_date is not None and not mentioned_in_range(resolved_date):
+            resolved_date = None  # out of newsflow/dates.py's range: kept as text only
         found.append(
             MentionedDate(
                 text=match.group(0),
