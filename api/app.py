@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="News-article ingestion: submit, follow, read.",
         lifespan=lifespan,
+        dependencies=[Depends(problems.no_nul_parameters)],
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)

@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.problems import Problem, ProblemError, database_error
-from newsflow.contract import clean_text
 from newsflow.settings import Settings
 from newsflow.store import entities
 from newsflow.store.db import get_engine
@@ -75,9 +74,7 @@ def search_entities(
 ) -> EntityPage:
     try:
         with get_engine(_database_url(request)).connect() as connection:
-            rows = entities.search_entities(
-                connection, clean_text(q), clean_text(type) if type else None, limit
-            )
+            rows = entities.search_entities(connection, q, type, limit)
     except SQLAlchemyError as exc:
         raise database_error(exc) from exc
     return EntityPage(items=[Entity(**row) for row in rows])
@@ -94,7 +91,6 @@ def entity_articles(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     before: uuid.UUID | None = None,
 ) -> EntityArticlePage:
-    key = clean_text(key)
     try:
         with get_engine(_database_url(request)).connect() as connection:
             entity: dict[str, Any] | None = entities.get_entity(connection, key)

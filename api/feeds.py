@@ -12,7 +12,6 @@ from api.auth import AUTH_RESPONSES, require_scope
 from api.batch import BatchAccepted, ItemResult, summarise, validate_item
 from api.intake import SubmissionIntake
 from api.problems import Problem, ProblemError
-from newsflow.contract import json_bytes
 from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
 
 router = APIRouter(tags=["articles"])
@@ -67,7 +66,7 @@ def _accept_all(intake: SubmissionIntake, items: list[dict[str, Any]]) -> list[I
         if isinstance(checked, ItemResult):
             results.append(checked)
             continue
-        accepted = intake.accept(checked, json_bytes(item), None)
+        accepted = intake.accept(checked, None)
         unusable = checked.metadata.get(UNUSABLE_DATE)
         results.append(
             ItemResult(

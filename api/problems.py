@@ -51,6 +51,23 @@ def database_error(exc: SQLAlchemyError) -> ProblemError:
     return ProblemError(503, "Database unavailable", "retry later", {"Retry-After": "5"})
 
 
+def field_problem(field: str, message: str) -> ProblemError:
+    """A 422 naming the field (a parameter or a cursor)."""
+    error = ProblemError(422, "Invalid request", f"{field}: {message}")
+    error.problem.errors = [FieldError(field=field, message=message)]
+    return error
+
+
+def no_nul_parameters(request: Request) -> None:
+    """A dependency of every route: a NUL (%00) in a query or path parameter is refused,
+    naming it. No text PostgreSQL holds contains one, and dropping it would answer for
+    another value than the one asked."""
+    parameters = [*request.query_params.multi_items(), *request.path_params.items()]
+    for name, value in parameters:
+        if "\x00" in name or "\x00" in str(value):
+            raise field_problem(name.replace("\x00", ""), "contains a NUL character (%00)")
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         problem.model_dump(exclude_none=True),

@@ -81,8 +81,8 @@ async def submit_article(
     """Declares the endpoint (OpenAPI) and serves it where this router runs without
     SubmitFastPath; create_app's app answers it in SubmitFastPath, with the same checks
     (the dependency above has counted the rate limit here)."""
-    submission, body = await _read_submission(request.headers.get("content-type"), request.body)
-    answer = await _accept(request.app.state, submission, body, idempotency_key, None)
+    submission = await _read_submission(request.headers.get("content-type"), request.body)
+    answer = await _accept(request.app.state, submission, idempotency_key, None)
     return Response(answer.content, answer.status, answer.headers, answer.media_type)
 
 
@@ -104,19 +104,18 @@ def _problem_answer(error: ProblemError | Problem) -> _Answer:
 
 async def _read_submission(
     content_type: str | None, read_body: Callable[[], Awaitable[bytes]]
-) -> tuple[Submission, bytes]:
+) -> Submission:
     """The media type, the body and its validation: 415, 413 (while streaming) or 422."""
     content_type = (content_type or "application/json").split(";")[0].strip()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ProblemError(415, "Unsupported media type", "send application/json")
     body = await read_body()
-    return Submission.from_json(body), body  # ValidationError -> 422 problem
+    return Submission.from_json(body)  # ValidationError -> 422 problem
 
 
 async def _accept(
     state: Any,
     submission: Submission,
-    body: bytes,
     idempotency_key: str | None,
     rate_limit: RateLimit | None,
 ) -> _Answer:
@@ -124,7 +123,7 @@ async def _accept(
     and the answer."""
     intake: SubmissionIntake = state.intake
     try:
-        result = await intake.accept_async(submission, body, idempotency_key, rate_limit)
+        result = await intake.accept_async(submission, idempotency_key, rate_limit)
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,
@@ -212,7 +211,7 @@ class SubmitFastPath:
                         }
                     ]
                 )
-            submission, body = await _read_submission(content_type, Request(scope, receive).body)
+            submission = await _read_submission(content_type, Request(scope, receive).body)
         except (ProblemError, ValidationError, RequestValidationError, BodyTooLarge) as exc:
             # refused before the intake script could count the request: count it here
             if rate_limit is not None:
@@ -225,7 +224,7 @@ class SubmitFastPath:
                 return _problem_answer(exc)
             return _problem_answer(validation_problem(list(exc.errors())))
         try:
-            return await _accept(state, submission, body, idempotency_key, rate_limit)
+            return await _accept(state, submission, idempotency_key, rate_limit)
         except RateLimited as exc:
             return _problem_answer(gate.limiter.problem(exc.retry_after))
         except ProblemError as exc:  # counted by the script (or Redis is unreachable)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import uuid
 from datetime import datetime
@@ -114,6 +115,20 @@ def _check_depth(value: Any, depth: int = 0) -> None:
     for item in items:
         if isinstance(item, (dict, list)):
             _check_depth(item, depth + 1)
+
+
+def _check_finite(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"{path} is {value!r}: not a JSON number (NaN, Infinity, or beyond ±1.8e308); "
+            "send it as a string"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]")
 
 
 # the validation context of a JSON body with nothing to clean (see Submission.from_json)
@@ -241,6 +256,14 @@ class Submission(BaseModel):
         elif not isinstance(value, datetime):
             raise ValueError("must be an ISO 8601 date-time string (e.g. 2024-06-01T12:00:00Z)")
         return check_published(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # JSON has no NaN or Infinity (Python's parsers take them, and 1e400 as Infinity):
+        # stored, they would become null, so they are refused where they are
+        _check_finite(value, "metadata")
+        return value
 
     @classmethod
     def from_json(cls, body: bytes) -> Submission:

@@ -5,6 +5,7 @@ trees, so a hostile feed costs no more than its (size-limited) body."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -52,9 +53,24 @@ def parse_feed(document: bytes, source: str) -> list[dict[str, Any]]:
 def _text(element: Any, *paths: str) -> str | None:
     for path in paths:
         found = element.find(path)
-        if found is not None and (found.text or "").strip():
-            return str(found.text).strip()
+        if found is not None and (text := _all_text(found).strip()):
+            return text
     return None
+
+
+def _all_text(element: Any) -> str:
+    """The whole text of an element. Entities are not resolved (see _PARSER): one a DTD
+    declares ("&eacute;" under RSS 0.91's) is a child node, and ``.text`` stops before
+    it; HTML's names are decoded, others kept as written. Child elements (Atom's xhtml
+    content) give their text."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child, etree._Entity):
+            parts.append(html.unescape(str(child.text)))
+        else:
+            parts.append(_all_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _content(raw: str | None) -> dict[str, str]:

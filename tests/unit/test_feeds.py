@@ -94,6 +94,19 @@ def test_entities_are_not_expanded_nor_fetched() -> None:
     assert len(str(item)) < 1000
 
 
+def test_text_after_an_entity_reference_is_kept() -> None:
+    # without resolving entities (see newsflow/feeds.py), one a DTD declares is a child node
+    rss = b"""<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"
+    "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+    <rss version="0.91"><channel><item><guid>g</guid>
+    <title>Tom &amp; Jerry &#38; caf&eacute; win &madeup; again</title>
+    <description>Caf&eacute; owners &#8212; and <b>their</b> guests.</description>
+    </item></channel></rss>"""
+    (item,) = parse_feed(rss, "s")
+    assert item["title"] == "Tom & Jerry & café win &madeup; again"
+    assert item["text"] == "Café owners \u2014 and their guests."
+
+
 @pytest.mark.parametrize(
     "raw",
     [
