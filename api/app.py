@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client, async_redis)
     problems.install(app)
+    problems.document_no_nul_parameters(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
     app.include_router(router)
     app.include_router(submissions_router)

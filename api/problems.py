@@ -68,6 +68,32 @@ def no_nul_parameters(request: Request) -> None:
             raise field_problem(name.replace("\x00", ""), "contains a NUL character (%00)")
 
 
+def document_no_nul_parameters(app: FastAPI) -> None:
+    """Say in the OpenAPI document what ``no_nul_parameters`` enforces: each string
+    parameter without a pattern, format or enum of its own gets one without NUL."""
+
+    def forbid_nul(schema: dict[str, Any]) -> None:
+        for inner in (*schema.get("anyOf", ()), schema.get("items")):
+            if isinstance(inner, dict):
+                forbid_nul(inner)
+        if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+            schema["pattern"] = "^[^\\u0000]*$"
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()  # which FastAPI keeps as app.openapi_schema
+        for path in document["paths"].values():
+            for operation in path.values():
+                for parameter in operation.get("parameters", ()):
+                    forbid_nul(parameter.get("schema", {}))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         problem.model_dump(exclude_none=True),

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from newsflow.dates import check_published, parse_iso
+from newsflow.dates import check_published, parse_iso, published_year_pattern
 
 SCHEMA_VERSION = 1
 MAX_URL_LENGTH = 2048
@@ -183,7 +183,11 @@ class Submission(BaseModel):
         description="Where the article was published; alone, the worker fetches it.",
     )
     title: str | None = Field(default=None, max_length=2000)
-    published_at: datetime | None = None
+    published_at: datetime | None = Field(
+        default=None,
+        json_schema_extra={"pattern": published_year_pattern()},
+        description="ISO 8601; the year from 1800 to next year.",
+    )
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="ISO 639 code."
     )

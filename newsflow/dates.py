@@ -3,16 +3,18 @@ read from a feed, a page's metadata or its text, or mentioned in it) is checked 
 this range. Outside it a date is a typo or garbage, and past year 9999 in UTC
 ("9999-12-31T23:59:59-14:00") PostgreSQL would store a timestamp no Python reader can load.
 
-Both ends are checked in UTC, so an offset cannot carry a date out of range."""
+The range is of years as written, in the date's own zone (so the published JSON Schema can
+say it exactly, see ``published_year_pattern``): from 1800 to next year. Any offset then
+keeps the instant well inside Python's years 1 to 9999."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 # nothing newsflow reads is dated earlier; what an article mentions may be historic
-EARLIEST = datetime(1800, 1, 1, tzinfo=UTC)
-# a publication (or change) at most this far ahead of now: embargoes, skewed clocks
-PUBLISHED_AHEAD = timedelta(days=366)
+EARLIEST_YEAR = 1800
+# a publication (or change) at most in the next calendar year: embargoes, skewed clocks
+YEARS_AHEAD = 1
 # a date an article mentions may be a plan ("on 1 January 2050"); the text rules read
 # years up to 2199 (worker/pipeline/mentioned_dates.py)
 MENTIONED_LATEST = date(2199, 12, 31)
@@ -26,26 +28,28 @@ def parse_iso(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def published_range(now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The earliest and latest publication (or change) date newsflow keeps."""
-    return EARLIEST, (now or datetime.now(UTC)) + PUBLISHED_AHEAD
+def latest_published_year() -> int:
+    return datetime.now(UTC).year + YEARS_AHEAD
+
+
+def published_year_pattern() -> str:
+    """A regular expression for the years ``check_published`` keeps, at the start of an
+    ISO 8601 string: for the published JSON Schema. (Taken when the schema is built: a
+    process running into a new year publishes one year fewer than it accepts.)"""
+    recent = "|".join(str(year) for year in range(2000, latest_published_year() + 1))
+    return f"^(1[89][0-9][0-9]|{recent})"
 
 
 def check_published(value: datetime) -> datetime:
-    """``value`` (aware, naive read as UTC) if it is in ``published_range``; else ValueError
-    saying the range."""
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    earliest, latest = published_range()
-    try:
-        in_range = earliest <= value <= latest
-    except OverflowError:  # an offset that takes it past year 9999 in UTC
-        in_range = False
-    if not in_range:
+    """``value`` (aware, naive read as UTC) if its year, as written, is from EARLIEST_YEAR
+    to next year; else ValueError saying the range."""
+    latest = latest_published_year()
+    if not EARLIEST_YEAR <= value.year <= latest:
         raise ValueError(
-            f"{value.isoformat()} is out of range: a date from {earliest.date()} to "
-            f"{latest.date()} (a year from now), in UTC"
+            f"{value.isoformat()} is out of range: the year must be from {EARLIEST_YEAR} "
+            f"to {latest} (next year)"
         )
-    return value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def published_or_none(value: datetime | None) -> datetime | None:
@@ -61,4 +65,4 @@ def published_or_none(value: datetime | None) -> datetime | None:
 
 def mentioned_in_range(value: date) -> bool:
     """A date an article mentions, historic or planned, that newsflow keeps resolved."""
-    return EARLIEST.date() <= value <= MENTIONED_LATEST
+    return EARLIEST_YEAR <= value.year and value <= MENTIONED_LATEST
