@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -66,11 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="News-article ingestion: submit, follow, read.",
         lifespan=lifespan,
+        dependencies=[Depends(problems.no_nul_parameters)],
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client, async_redis)
     problems.install(app)
+    problems.document_no_nul_parameters(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
     app.include_router(submit_router)
     app.include_router(articles_router)

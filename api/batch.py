@@ -11,7 +11,7 @@ import orjson
 import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import INTAKE_RESPONSES, require_scope
 from api.intake import SubmissionIntake
@@ -30,6 +30,9 @@ class ItemResult(BaseModel):
     id: uuid.UUID | None = None
     duplicate: bool = False
     error: str | None = None
+    warning: str | None = Field(
+        default=None, description="Accepted, but something was left out: what and why."
+    )
 
 
 class BatchAccepted(BaseModel):
@@ -53,6 +56,8 @@ def validate_item(
 ) -> Submission | ItemResult:
     """The submission, or the result that says why this item was refused."""
     external_id = item.get("external_id") if isinstance(item, dict) else None
+    if isinstance(item, Unreadable):
+        return ItemResult(index=index, error=str(item))
     try:
         return Submission.model_validate(item, context=context)
     except ValidationError as exc:
@@ -74,20 +79,33 @@ def _loads(raw: bytes, fallbacks: list[bytes]) -> Any:
         return json.loads(raw)
 
 
+class Unreadable(ValueError):
+    """An NDJSON line that is not JSON (or not UTF-8): refused alone, like an invalid item."""
+
+
+def _line(line: bytes, fallbacks: list[bytes]) -> Any:
+    try:
+        return _loads(line, fallbacks)
+    except (ValueError, RecursionError) as exc:
+        return Unreadable(f"the line is not valid JSON: {exc}")
+
+
 def parse_batch(
     body: bytes, content_type: str, max_items: int
 ) -> tuple[list[Any], dict[str, Any] | None]:
-    """The items, and the validation context they need: CLEAN_JSON when orjson parsed
-    them all from a body without an escaped NUL, so they hold nothing to clean (orjson
-    refuses lone surrogates, as pydantic does: see Submission.from_json)."""
+    """The items (an NDJSON line that cannot be read is an ``Unreadable`` in its place),
+    and the validation context they need: CLEAN_JSON when orjson parsed them all from a
+    body without an escaped NUL, so they hold nothing to clean (orjson refuses lone
+    surrogates, as pydantic does: see Submission.from_json)."""
     fallbacks: list[bytes] = []
-    try:
-        if content_type == NDJSON:
-            items = [_loads(line, fallbacks) for line in body.splitlines() if line.strip()]
-        else:
+    if content_type == NDJSON:
+        items = [_line(line, fallbacks) for line in body.splitlines() if line.strip()]
+    else:
+        try:
             items = _loads(body, fallbacks)
-    except (ValueError, RecursionError) as exc:
-        raise ProblemError(422, "Invalid request", f"the body is not valid JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            detail = f"the body is not valid JSON: {exc}"
+            raise ProblemError(422, "Invalid request", detail) from exc
     if not isinstance(items, list):
         raise ProblemError(422, "Invalid request", "send a JSON array, or NDJSON")
     if not items:
@@ -156,6 +174,7 @@ async def submit_batch(
             "id": str(outcome.id),
             "duplicate": outcome.duplicate,
             "error": None,
+            "warning": None,
         }  # ItemResult(...).model_dump(mode="json"), without building a model per item
         duplicates += outcome.duplicate
         accepted += not outcome.duplicate

@@ -19,8 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import SettingsDep, database
-from api.problems import PROBLEM_JSON, FieldError, Problem, ProblemError, database_problem
-from newsflow.contract import ArticleDocument, Links, Status, article_url, clean_text
+from api.problems import (
+    PROBLEM_JSON,
+    FieldError,
+    Problem,
+    ProblemError,
+    database_problem,
+    field_problem,
+)
+from newsflow.contract import ArticleDocument, Links, Status, article_url
 from newsflow.settings import Settings
 from newsflow.store import changes, search
 from newsflow.store.changes import BadCursor, CursorPruned
@@ -155,20 +162,20 @@ class _Filters:
         # the parameter a query error is the fault of: the free text the database parses
         # (the other values are checked here, or escaped)
         self.query_field = "q" if q is not None else None
-        # NUL cannot reach PostgreSQL text: clean like submissions are
+        # (a NUL in any of them is refused: api.problems.no_nul_parameters)
         self.value = search.ArticleFilters(
-            sources=tuple(clean_text(value) for value in source or ()),
-            languages=tuple(clean_text(value) for value in language or ()),
+            sources=tuple(source or ()),
+            languages=tuple(language or ()),
             status=status,
             published_after=published_after,
             published_before=published_before,
             received_after=received_after,
             received_before=received_before,
-            q=clean_text(q) if q is not None else None,
+            q=q,
             extra=search.enrichment_conditions(
-                entities=[clean_text(value) for value in entity or ()],
-                cited_sources=[clean_text(value) for value in cited_source or ()],
-                quoted=clean_text(quoted) if quoted else None,
+                entities=list(entity or ()),
+                cited_sources=list(cited_source or ()),
+                quoted=quoted or None,
             ),
         )
 
@@ -178,9 +185,7 @@ def _link(settings: Settings, article_id: uuid.UUID) -> Links:
 
 
 def _bad_cursor(name: str, exc: BadCursor) -> ProblemError:
-    error = ProblemError(422, "Invalid request", f"{name}: {exc}")
-    error.problem.errors = [FieldError(field=name, message=str(exc))]
-    return error
+    return field_problem(name, str(exc))
 
 
 def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:

@@ -13,8 +13,7 @@ from api.batch import BatchAccepted, ItemResult, summarise, validate_item
 from api.intake import SubmissionIntake
 from api.problems import ProblemError
 from newsflow.apikeys import Principal
-from newsflow.contract import json_bytes
-from newsflow.feeds import FeedError, parse_feed
+from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
 
 router = APIRouter(tags=["articles"])
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
@@ -65,13 +64,18 @@ def _accept_all(
         if isinstance(checked, ItemResult):
             results.append(checked)
             continue
-        accepted = intake.accept(checked, json_bytes(item), None, owner=owner)
+        accepted = intake.accept(checked, None, owner=owner)
+        unusable = checked.metadata.get(UNUSABLE_DATE)
         results.append(
             ItemResult(
                 index=index,
                 external_id=checked.external_id,
                 id=accepted.id,
                 duplicate=accepted.duplicate,
+                warning=f"published_at: {unusable!r} is not a usable date (unreadable, or "
+                f"out of range); accepted without it, kept in metadata.{UNUSABLE_DATE}"
+                if unusable is not None
+                else None,
             )
         )
     return results

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis
 import redis.asyncio
 
@@ -157,6 +159,17 @@ class Intake:
     duplicate: bool
 
 
+def canonical_hash(submission: Submission) -> str:
+    """What "the same body" means for an Idempotency-Key: the submission as validated,
+    every field, keys sorted."""
+    canonical = submission.model_dump(mode="json")
+    try:
+        encoded = orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers beyond 64 bits (see contract.json_bytes)
+        encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
 def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
     return f"{settings.redis_key_prefix}submission:{submission_id}"
 
@@ -206,12 +219,13 @@ class SubmissionIntake:
         self._accept_many_async = async_redis.register_script(_ACCEPT_MANY)
 
     def _prepare(
-        self, submission: Submission, body: bytes, idempotency_key: str | None, owner: str
+        self, submission: Submission, idempotency_key: str | None, owner: str
     ) -> _Prepared:
         submission_id = new_submission_id()
         task_id = str(submission_id)
-        # only an Idempotency-Key promises "same key, same body" (see _outcome)
-        body_hash = hashlib.sha256(body).hexdigest()[:32] if idempotency_key else ""
+        # only an Idempotency-Key promises "same key, same body" (see _outcome): the body
+        # as parsed, so indentation, key order or escapes do not make it another one
+        body_hash = canonical_hash(submission) if idempotency_key else ""
         payload = submission.model_dump(mode="json", exclude_unset=True)
         message: ProcessMessage = {
             "id": task_id,
@@ -248,7 +262,6 @@ class SubmissionIntake:
     async def accept_async(
         self,
         submission: Submission,
-        body: bytes,
         idempotency_key: str | None,
         rate_limit: RateLimit | None = None,
         *,
@@ -258,7 +271,7 @@ class SubmissionIntake:
         ``rate_limit``'s window if given (one script, one round trip). Raises RateLimited
         over the limit, and redis errors when Redis is unreachable: the caller answers
         503, and nothing was accepted."""
-        prepared = self._prepare(submission, body, idempotency_key, owner)
+        prepared = self._prepare(submission, idempotency_key, owner)
         async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
             if rate_limit is None:
                 existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
@@ -274,9 +287,8 @@ class SubmissionIntake:
     async def accept_many_async(self, submissions: list[Submission], *, owner: str) -> list[Intake]:
         """Claim and enqueue many in one pipelined round trip, ACCEPT_MANY_CHUNK a script
         call; each item is still atomic on its own (a batch is not all-or-nothing: a
-        duplicate does not refuse the rest). Items carry no Idempotency-Key, so their
-        bodies are not needed."""
-        prepared = [self._prepare(submission, b"", None, owner) for submission in submissions]
+        duplicate does not refuse the rest). Items carry no Idempotency-Key."""
+        prepared = [self._prepare(submission, None, owner) for submission in submissions]
         chunks = max(1, math.ceil(len(prepared) / ACCEPT_MANY_CHUNK))
         async with (
             asyncio.timeout(REDIS_DEADLINE_SECONDS * chunks),  # each chunk its own deadline
@@ -310,10 +322,8 @@ class SubmissionIntake:
             self._outcome(one, existing) for one, existing in zip(prepared, outcomes, strict=True)
         ]
 
-    def accept(
-        self, submission: Submission, body: bytes, idempotency_key: str | None, *, owner: str
-    ) -> Intake:
-        prepared = self._prepare(submission, body, idempotency_key, owner)
+    def accept(self, submission: Submission, idempotency_key: str | None, *, owner: str) -> Intake:
+        prepared = self._prepare(submission, idempotency_key, owner)
         return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
 
     def enqueue(self, message: ProcessMessage, task_id: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -55,7 +55,8 @@ _REQUEST_INTERNAL_ERRORS = ("tsquery stack too small",)
 def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemError:
     """The answer to a failed query: 422 naming ``field`` when the request's value made
     it fail (it would fail again: a retry is no use), else 503 with Retry-After (the
-    database is unreachable or failing). One place, for every route that queries."""
+    database is unreachable or failing), or 500 for a value or statement PostgreSQL
+    refuses whoever sent it. One place, for every route that queries."""
     # by SQLSTATE, not by exception class: psycopg raises class 54 as an OperationalError,
     # like a lost connection (class 08, or none)
     original = getattr(exc, "orig", None)
@@ -70,8 +71,19 @@ def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemE
         )
     )
     if not caused_by_request:
+        # a value or statement PostgreSQL refuses fails the same way on every retry: 500,
+        # so clients do not retry it for ever; 503 only for what can pass
+        if isinstance(exc, DataError | IntegrityError | ProgrammingError):
+            return ProblemError(500, "Database error", type(exc.orig or exc).__name__)
         return ProblemError(503, "Database unavailable", "retry later", RETRY_AFTER)
-    message = f"the database cannot run this query: {str(original).splitlines()[0]}"
+    assert field is not None
+    return field_problem(
+        field, f"the database cannot run this query: {str(original).splitlines()[0]}"
+    )
+
+
+def field_problem(field: str, message: str) -> ProblemError:
+    """A 422 naming the field (a parameter or a cursor)."""
     error = ProblemError(422, "Invalid request", f"{field}: {message}")
     error.problem.errors = [FieldError(field=field, message=message)]
     return error
@@ -80,6 +92,42 @@ def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemE
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of a route that can answer these problem statuses."""
     return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}} for status in statuses}
+
+
+def no_nul_parameters(request: Request) -> None:
+    """A dependency of every route: a NUL (%00) in a query or path parameter is refused,
+    naming it. No text PostgreSQL holds contains one, and dropping it would answer for
+    another value than the one asked."""
+    parameters = [*request.query_params.multi_items(), *request.path_params.items()]
+    for name, value in parameters:
+        if "\x00" in name or "\x00" in str(value):
+            raise field_problem(name.replace("\x00", ""), "contains a NUL character (%00)")
+
+
+def document_no_nul_parameters(app: FastAPI) -> None:
+    """Say in the OpenAPI document what ``no_nul_parameters`` enforces: each string
+    parameter without a pattern, format or enum of its own gets one without NUL."""
+
+    def forbid_nul(schema: dict[str, Any]) -> None:
+        for inner in (*schema.get("anyOf", ()), schema.get("items")):
+            if isinstance(inner, dict):
+                forbid_nul(inner)
+        if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+            schema["pattern"] = "^[^\\u0000]*$"
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()  # which FastAPI keeps as app.openapi_schema
+        for path in document["paths"].values():
+            for operation in path.values():
+                for parameter in operation.get("parameters", ()):
+                    forbid_nul(parameter.get("schema", {}))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

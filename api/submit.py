@@ -122,7 +122,7 @@ async def submit(state: Any, scope: Scope, receive: Receive) -> Answer:
                     }
                 ]
             )
-        submission, body = await _read_submission(content_type, Request(scope, receive).body)
+        submission = await _read_submission(content_type, Request(scope, receive).body)
     except (ProblemError, ValidationError, RequestValidationError, BodyTooLarge) as exc:
         # refused before the intake script could count the request: count it here
         if rate_limit is not None:
@@ -135,7 +135,7 @@ async def submit(state: Any, scope: Scope, receive: Receive) -> Answer:
             return _problem_answer(exc)
         return _problem_answer(validation_problem(list(exc.errors())))
     try:
-        return await _accept(state, submission, body, idempotency_key, principal.owner, rate_limit)
+        return await _accept(state, submission, idempotency_key, principal.owner, rate_limit)
     except RateLimited as exc:
         return _problem_answer(gate.limiter.problem(exc.retry_after))
     except ProblemError as exc:  # counted by the script (or Redis is unreachable)
@@ -167,19 +167,18 @@ class SubmitFastPath:
 
 async def _read_submission(
     content_type: str | None, read_body: Callable[[], Awaitable[bytes]]
-) -> tuple[Submission, bytes]:
+) -> Submission:
     """The media type, the body and its validation: 415, 413 (while streaming) or 422."""
     content_type = (content_type or "application/json").split(";")[0].strip()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ProblemError(415, "Unsupported media type", "send application/json")
     body = await read_body()
-    return Submission.from_json(body), body  # ValidationError -> 422 problem
+    return Submission.from_json(body)  # ValidationError -> 422 problem
 
 
 async def _accept(
     state: Any,
     submission: Submission,
-    body: bytes,
     idempotency_key: str | None,
     owner: str,
     rate_limit: RateLimit | None,
@@ -188,9 +187,7 @@ async def _accept(
     and the answer."""
     intake: SubmissionIntake = state.intake
     try:
-        result = await intake.accept_async(
-            submission, body, idempotency_key, rate_limit, owner=owner
-        )
+        result = await intake.accept_async(submission, idempotency_key, rate_limit, owner=owner)
     except IdempotencyMismatch as exc:
         raise ProblemError(
             422,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -21,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from newsflow.dates import check_published, parse_iso, published_year_pattern
 
 SCHEMA_VERSION = 1
 MAX_URL_LENGTH = 2048
@@ -114,6 +117,20 @@ def _check_depth(value: Any, depth: int = 0) -> None:
             _check_depth(item, depth + 1)
 
 
+def _check_finite(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"{path} is {value!r}: not a JSON number (NaN, Infinity, or beyond ±1.8e308); "
+            "send it as a string"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]")
+
+
 # the validation context of a JSON body with nothing to clean (see Submission.from_json)
 CLEAN_JSON: dict[str, Any] = {"newsflow": "clean JSON"}
 
@@ -166,7 +183,11 @@ class Submission(BaseModel):
         description="Where the article was published; alone, the worker fetches it.",
     )
     title: str | None = Field(default=None, max_length=2000)
-    published_at: datetime | None = None
+    published_at: datetime | None = Field(
+        default=None,
+        json_schema_extra={"pattern": published_year_pattern()},
+        description="ISO 8601; the year from 1800 to next year.",
+    )
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="ISO 639 code."
     )
@@ -221,12 +242,31 @@ class Submission(BaseModel):
             raise ValueError("must be an absolute http(s) URL with a valid host")
         return value
 
-    @field_validator("published_at")
+    @field_validator("published_at", mode="before")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        # A naive timestamp is read as UTC, so every stored date is comparable.
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
+    def _iso_in_range(cls, value: Any) -> datetime | None:
+        # only ISO 8601 text: pydantic would read "20240601" or 20240601 as seconds since
+        # 1970; a naive timestamp is read as UTC, so every stored date is comparable
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = parse_iso(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an ISO 8601 date-time with a four-digit year "
+                    "(e.g. 2024-06-01T12:00:00Z)"
+                ) from None
+        elif not isinstance(value, datetime):
+            raise ValueError("must be an ISO 8601 date-time string (e.g. 2024-06-01T12:00:00Z)")
+        return check_published(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # JSON has no NaN or Infinity (Python's parsers take them, and 1e400 as Infinity):
+        # stored, they would become null, so they are refused where they are
+        _check_finite(value, "metadata")
         return value
 
     @classmethod

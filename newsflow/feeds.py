@@ -5,11 +5,14 @@ trees, so a hostile feed costs no more than its (size-limited) body."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import html
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from lxml import etree
+
+from newsflow.dates import parse_iso, published_or_none
 
 MAX_ITEMS = 1000
 _PARSER = etree.XMLParser(
@@ -20,6 +23,10 @@ _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 _DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 _LOOKS_LIKE_HTML = ("<p", "<div", "<br", "<a ", "<img", "<h1", "<h2", "<ul", "<figure")
+# An item's date that cannot be used (unreadable, or out of newsflow/dates.py's range) is
+# not guessed at: the item is accepted without published_at and keeps the date as the feed
+# gave it in its metadata, under this key (api/feeds.py says so in the item's result).
+UNUSABLE_DATE = "feed_unusable_date"
 
 
 class FeedError(ValueError):
@@ -46,9 +53,24 @@ def parse_feed(document: bytes, source: str) -> list[dict[str, Any]]:
 def _text(element: Any, *paths: str) -> str | None:
     for path in paths:
         found = element.find(path)
-        if found is not None and (found.text or "").strip():
-            return str(found.text).strip()
+        if found is not None and (text := _all_text(found).strip()):
+            return text
     return None
+
+
+def _all_text(element: Any) -> str:
+    """The whole text of an element. Entities are not resolved (see _PARSER): one a DTD
+    declares ("&eacute;" under RSS 0.91's) is a child node, and ``.text`` stops before
+    it; HTML's names are decoded, others kept as written. Child elements (Atom's xhtml
+    content) give their text."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child, etree._Entity):
+            parts.append(html.unescape(str(child.text)))
+        else:
+            parts.append(_all_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _content(raw: str | None) -> dict[str, str]:
@@ -63,7 +85,7 @@ def _item(
     external_id: str | None,
     url: str | None,
     title: str | None,
-    published: datetime | None,
+    date: str | None,
     author: str | None,
     content: str | None,
 ) -> dict[str, Any]:
@@ -74,26 +96,23 @@ def _item(
         item["url"] = url
     if title:
         item["title"] = title[:2000]
-    if published:
-        item["published_at"] = published.isoformat()
+    if date:
+        if published := _date(date):
+            item["published_at"] = published.isoformat()
+        else:
+            item["metadata"] = {UNUSABLE_DATE: date}
     if author:
         item["authors"] = [author]
     return item  # no content at all: the worker fetches `url`
 
 
 def _rss_item(item: Any, source: str) -> dict[str, Any]:
-    published = None
-    if date := _text(item, "pubDate", _DC_DATE):
-        try:
-            published = parsedate_to_datetime(date)
-        except (TypeError, ValueError):
-            published = _iso(date)
     return _item(
         source,
         external_id=_text(item, "guid"),
         url=_text(item, "link"),
         title=_text(item, "title"),
-        published=published,
+        date=_text(item, "pubDate", _DC_DATE),
         author=_text(item, _DC_CREATOR, "author"),
         content=_text(item, _CONTENT, "description"),
     )
@@ -110,17 +129,19 @@ def _atom_entry(entry: Any, source: str) -> dict[str, Any]:
         external_id=_text(entry, f"{_ATOM}id"),
         url=link,
         title=_text(entry, f"{_ATOM}title"),
-        published=_iso(_text(entry, f"{_ATOM}published", f"{_ATOM}updated")),
+        date=_text(entry, f"{_ATOM}published", f"{_ATOM}updated"),
         author=_text(entry, f"{_ATOM}author/{_ATOM}name"),
         content=_text(entry, f"{_ATOM}content", f"{_ATOM}summary"),
     )
 
 
-def _iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def _date(value: str) -> datetime | None:
+    """An RSS (RFC 822) or ISO 8601 date, if it is one newsflow keeps."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            parsed = parse_iso(value)
+        except ValueError:
+            return None
+    return published_or_none(parsed)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from psycopg.adapt import Buffer, Loader
+from psycopg.pq import Format
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
 from newsflow.settings import sqlalchemy_url
@@ -30,8 +33,44 @@ def get_engine(database_url: str) -> Engine:
             pool_timeout=10,
             connect_args={"connect_timeout": 5, "application_name": "newsflow"},
         )
+        event.listen(engine, "connect", _readable_dates)
         _engines[key] = engine
     return engine
+
+
+# PostgreSQL stores dates from 4713 BC to 294276 AD, Python's run from year 1 to 9999: a
+# stored value beyond them (one that entered before intake checked dates, or written by
+# hand) is read as the nearest one Python has, instead of failing every read of its row
+# (a page of articles, the change feed) for good. Intake keeps new ones in range
+# (newsflow/dates.py).
+_BOUNDS: dict[str, tuple[Any, Any]] = {
+    "timestamptz": (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
+    "timestamp": (datetime.min, datetime.max),
+    "date": (date.min, date.max),
+}
+
+
+def _readable_dates(dbapi_connection: Any, _: Any) -> None:
+    adapters = dbapi_connection.adapters
+    for name, (earliest, latest) in _BOUNDS.items():
+        base = adapters.get_loader(adapters.types[name].oid, Format.TEXT)
+        adapters.register_loader(name, _clamping(base, earliest, latest))
+
+
+def _clamping(base: type[Loader], earliest: Any, latest: Any) -> type[Loader]:
+    class Clamped(Loader):
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._load = base(oid, context).load
+
+        def load(self, data: Buffer) -> Any:
+            try:
+                return self._load(data)
+            except psycopg.DataError:
+                text = bytes(data)  # "-infinity", "0044-03-15 … BC", or too large
+                return earliest if text.startswith(b"-") or text.endswith(b"BC") else latest
+
+    return Clamped
 
 
 @contextmanager

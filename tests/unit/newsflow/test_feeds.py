@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsflow.contract import Submission
-from newsflow.feeds import FeedError, parse_feed
+from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
@@ -92,3 +92,41 @@ def test_entities_are_not_expanded_nor_fetched() -> None:
     (item,) = parse_feed(billion_laughs, "s")
     assert "root:" not in str(item)
     assert len(str(item)) < 1000
+
+
+def test_text_after_an_entity_reference_is_kept() -> None:
+    # without resolving entities (see newsflow/feeds.py), one a DTD declares is a child node
+    rss = b"""<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"
+    "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+    <rss version="0.91"><channel><item><guid>g</guid>
+    <title>Tom &amp; Jerry &#38; caf&eacute; win &madeup; again</title>
+    <description>Caf&eacute; owners &#8212; and <b>their</b> guests.</description>
+    </item></channel></rss>"""
+    (item,) = parse_feed(rss, "s")
+    assert item["title"] == "Tom & Jerry & café win &madeup; again"
+    assert item["text"] == "Café owners \u2014 and their guests."
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Fri, 31 Dec 9999 23:59:59 -1400",  # year 10000 in UTC
+        "Mon, 01 Jan 1700 00:00:00 +0000",
+        "9999-12-31T23:59:59-14:00",
+        "not a date",
+    ],
+)
+def test_an_unusable_item_date_is_dropped_and_kept_as_sent(raw: str) -> None:
+    rss = f"<rss><channel><item><guid>g</guid><pubDate>{raw}</pubDate><description>Body"
+    rss += "</description></item></channel></rss>"
+    (item,) = parse_feed(rss.encode(), "s")
+    assert "published_at" not in item
+    assert item["metadata"] == {UNUSABLE_DATE: raw}
+    assert Submission.model_validate(item).published_at is None
+
+
+def test_an_atom_date_out_of_range_is_dropped() -> None:
+    atom = ATOM.replace(b"2023-11-24T08:00:00Z", b"9999-12-31T23:59:59-14:00")
+    (item,) = parse_feed(atom, "s")
+    assert "published_at" not in item
+    assert item["metadata"] == {UNUSABLE_DATE: "9999-12-31T23:59:59-14:00"}

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from newsflow.contract import DateMentionRecord
+from newsflow.dates import mentioned_in_range
 from worker.pipeline.article import EnrichedArticle
 from worker.pipeline.enrich.enricher import Enricher
 from worker.pipeline.lang.months import month_patterns
@@ -174,6 +175,8 @@ def extract_mentioned_dates(
             index = _group_number(match, "r")
             if index is not None and anchor:
                 resolved_date = anchor + timedelta(days=_RELATIVE[lang][index][0])
+        if resolved_date is not None and not mentioned_in_range(resolved_date):
+            resolved_date = None  # out of newsflow/dates.py's range: kept as text only
         found.append(
             DateMentionRecord(
                 text=match.group(0),

@@ -12,7 +12,7 @@ import html as html_lib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import trafilatura
@@ -34,6 +34,7 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from newsflow.contract import BlockKind
+from newsflow.dates import published_or_none
 from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlock
 
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
@@ -623,10 +624,11 @@ def _tags(values: list[str]) -> list[str]:
 
 
 def _as_datetime(value: str | None) -> datetime | None:
+    """A page's date, if it is one newsflow keeps (newsflow/dates.py)."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return published_or_none(parsed)

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
+from newsflow.dates import published_or_none
 from worker.pipeline.article import ParsedArticle
 from worker.pipeline.lang.months import MONTH_NUMBERS, WEEKDAYS
 from worker.pipeline.lang.names import looks_like_person_name
@@ -211,6 +212,9 @@ def _parse_date(text: str) -> datetime | None | Literal[False]:
         hour = hour % 12 + (12 if pm else 0)
     try:
         zone_info = timezone(timedelta(hours=offset)) if offset is not None else UTC
-        return datetime(year, month, day, hour or 0, minute or 0, tzinfo=zone_info)
+        # a date newsflow does not keep (newsflow/dates.py) is no full calendar date here
+        return published_or_none(
+            datetime(year, month, day, hour or 0, minute or 0, tzinfo=zone_info)
+        )
     except ValueError:
         return None

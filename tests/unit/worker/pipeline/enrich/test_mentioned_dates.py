@@ -108,3 +108,16 @@ def test_huge_input_is_linear() -> None:
 def test_enricher_constant() -> None:
     assert ENRICHER.name == "mentioned_dates.rules"
     assert ENRICHER.version
+
+
+@pytest.mark.parametrize("published", [datetime(9999, 12, 31), datetime(1, 1, 1)])
+def test_a_publication_date_out_of_range_resolves_nothing_and_never_overflows(
+    published: datetime,
+) -> None:
+    found = extract_mentioned_dates(
+        "It rained yesterday, 3 days ago and on Monday; it clears tomorrow, on December 5.",
+        "en",
+        published,
+    )
+    assert found  # the expressions are still found, as text
+    assert all(d.date is None and not d.resolved for d in found)

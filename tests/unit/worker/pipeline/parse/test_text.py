@@ -553,6 +553,10 @@ UTC_PLUS_2 = timezone(timedelta(hours=2))
         ("Published: 2023-11-24T14:05", datetime(2023, 11, 24, 14, 5, tzinfo=UTC)),
         ("14:05, 24 листопада 2023", datetime(2023, 11, 24, 14, 5, tzinfo=UTC)),
         ("Сьогодні, 14:05", None),  # a date, but not one on the calendar
+        # out of newsflow/dates.py's range (year 10000 in UTC; before 1800): a dateline
+        # still, but no publication date
+        ("31.12.9999 23:59 -14:00", None),
+        ("01.01.1700 10:00", None),
     ],
 )
 def test_standalone_date_lines(line: str, published_at: datetime | None) -> None:
