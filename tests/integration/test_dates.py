@@ -17,9 +17,9 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from newsflow.cli import main as cli
 
 from api.app import create_app
+from cli.main import main as cli
 from newsflow.embedded import free_port
 from newsflow.feeds import UNUSABLE_DATE
 from newsflow.settings import Settings
