@@ -148,6 +148,8 @@ def extract_mentioned_dates(
     dates always, relative ones (no year, "yesterday", weekdays) only with ``published_at``."""
     lang = language if language in _WEEKDAYS else "en"
     anchor = published_at.date() if published_at else None
+    if anchor is not None and not mentioned_in_range(anchor):
+        anchor = None  # nothing to resolve against (and no overflow near year 1 or 9999)
     found: list[DateMentionRecord] = []
     for match in _pattern(lang).finditer(text):
         groups = match.groupdict()
@@ -175,6 +177,8 @@ def extract_mentioned_dates(
             index = _group_number(match, "r")
             if index is not None and anchor:
                 resolved_date = anchor + timedelta(days=_RELATIVE[lang][index][0])
+        if resolved_date is not None and not mentioned_in_range(resolved_date):
+            resolved_date = None  # out of newsflow/dates.py's range: kept as text only
         if resolved_date is not None and not mentioned_in_range(resolved_date):
             resolved_date = None  # out of newsflow/dates.py's range: kept as text only
         found.append(
