@@ -162,7 +162,7 @@ def extract_amounts(
         )
         unit: str | None = next((name for name, _ in _SUFFIX_UNITS if groups[f"u_{name}"]), None)
         if match.group("prefix"):
-            unit = _PREFIX_CURRENCIES[match.group("prefix")]
+            unit = _PREFIX_CURRENCIES[match.group("prefix").upper()]  # matched ignoring case
         raw = match.group("number")
         plain_integer = raw.isdigit()
         if plain_integer and unit is None and multiplier == 1.0:

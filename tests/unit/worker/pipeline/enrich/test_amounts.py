@@ -113,3 +113,11 @@ def test_huge_input_is_linear() -> None:
 def test_enricher_constant() -> None:
     assert ENRICHER.name == "amounts.rules"
     assert ENRICHER.version
+
+
+@pytest.mark.parametrize("prefix", ["US$", "Us$", "us$"])
+def test_a_currency_prefix_is_read_in_any_case(prefix: str) -> None:
+    # the pattern ignores case; the prefix's currency must too (a KeyError lost the
+    # article's every amount)
+    found = extract_amounts(f"The loan is {prefix}5 million, and 3% of GDP.", "en")
+    assert [(a.value, a.unit) for a in found] == [(5_000_000.0, "USD"), (3.0, "percent")]
