@@ -107,6 +107,35 @@ def fresh_database(servers: Servers, prefix: str = "newsflow_test") -> Iterator[
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def own_database(servers: Servers, settings: Settings, prefix: str) -> Iterator[Settings]:
+    """``settings`` with a database and a Redis prefix of their own, for a test whose rows
+    must not reach other tests' readers."""
+    with fresh_database(servers, prefix) as url:
+        own_prefix = f"{settings.redis_key_prefix}{url.rsplit('/', 1)[-1]}:"
+        yield settings.model_copy(update={"database_url": url, "redis_key_prefix": own_prefix})
+
+
+@contextmanager
+def api_over_http(settings: Settings) -> Iterator[str]:
+    """The API over real HTTP (uvicorn in a thread of this process), for the CLI."""
+    import uvicorn
+
+    from api.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
 @pytest.fixture(scope="session")
 def database_url(servers: Servers) -> Iterator[str]:
     with fresh_database(servers) as url:

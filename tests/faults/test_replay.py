@@ -3,18 +3,13 @@ replayed (over HTTP and from the CLI) once the cause is fixed."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
-from api.app import create_app
 from cli.main import main as cli
-from newsflow.embedded import free_port
-from tests.conftest import WorkerProcess, settings_env
+from tests.conftest import WorkerProcess, api_over_http, settings_env
 from tests.faults.conftest import FaultStack
 
 pytestmark = pytest.mark.faults
@@ -24,17 +19,8 @@ CRASHING = {"source": "faults", "text": "CRASH title\n\nA paragraph the old work
 @pytest.fixture
 def api_url(stack: FaultStack) -> Iterator[str]:
     """The API over real HTTP, for the CLI."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(stack.settings), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with api_over_http(stack.settings) as url:
+        yield url
 
 
 def test_dead_submission_is_listed_and_replayed_after_the_fix(

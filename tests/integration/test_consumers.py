@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -30,7 +29,7 @@ from cli.main import main as cli
 from newsflow.embedded import free_port
 from newsflow.ids import new_submission_id
 from newsflow.settings import Settings
-from tests.conftest import SEED, WorkerProcess
+from tests.conftest import SEED, WorkerProcess, api_over_http
 
 pytestmark = pytest.mark.integration
 
@@ -391,17 +390,8 @@ def test_feed_never_skips_under_concurrent_writers(client: TestClient, database_
 @pytest.fixture
 def api_url(settings: Settings) -> Iterator[str]:
     """The API over real HTTP (uvicorn in a thread of this process)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with api_over_http(settings) as url:
+        yield url
 
 
 def _rss_bytes() -> int:

@@ -7,23 +7,27 @@ CLI. Real API, Redis, PostgreSQL and worker."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from cli.main import main as cli
-from newsflow.embedded import free_port
 from newsflow.feeds import UNUSABLE_DATE
 from newsflow.settings import Settings
-from tests.conftest import Servers, WorkerProcess, fresh_database, sql_row, wait_for_final
+from tests.conftest import (
+    Servers,
+    WorkerProcess,
+    api_over_http,
+    own_database,
+    sql_row,
+    wait_for_final,
+)
 from tests.integration.test_consumers import insert_article
 from tests.integration.test_submit_fast_path import _client
 
@@ -126,24 +130,14 @@ def test_a_feed_item_with_an_unusable_date_is_accepted_without_it_and_says_so(
 @pytest.fixture
 def own_settings(servers: Servers, settings: Settings) -> Iterator[Settings]:
     """A database of its own: the broken row must not reach other tests' readers."""
-    with fresh_database(servers, "newsflow_dates") as url:
-        prefix = f"{settings.redis_key_prefix}{url.rsplit('/', 1)[-1]}:"
-        yield settings.model_copy(update={"database_url": url, "redis_key_prefix": prefix})
+    with own_database(servers, settings, "newsflow_dates") as own:
+        yield own
 
 
 @pytest.fixture
 def own_api_url(own_settings: Settings) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(own_settings), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with api_over_http(own_settings) as url:
+        yield url
 
 
 def test_a_stored_out_of_range_date_breaks_no_reader(

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from cli.main import main as cli
 from newsflow.settings import Settings
-from tests.conftest import Servers, WorkerProcess, fresh_database, settings_env
+from tests.conftest import Servers, WorkerProcess, own_database, settings_env
 from tests.integration.test_consumers import insert_article
 
 pytestmark = pytest.mark.integration
@@ -26,9 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def own_settings(servers: Servers, settings: Settings) -> Iterator[Settings]:
-    with fresh_database(servers, "newsflow_feed") as url:
-        prefix = f"{settings.redis_key_prefix}{url.rsplit('/', 1)[-1]}:"
-        yield settings.model_copy(update={"database_url": url, "redis_key_prefix": prefix})
+    with own_database(servers, settings, "newsflow_feed") as own:
+        yield own
 
 
 @pytest.fixture
