@@ -3,29 +3,18 @@ trafilatura. Skipped when ../shared/eval (or $NEWSFLOW_EVAL_DIR) is not there.""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.conftest import load_bench
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS_PER_CORPUS = 15
 
 
-def load_eval_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("newsflow_bench_eval", REPO / "bench" / "eval.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and worker processes look it up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-bench_eval = load_eval_module()
+bench_eval = load_bench("eval")
 EVAL_DIR: Path = bench_eval.eval_dir()
 pytestmark = pytest.mark.skipif(
     not (EVAL_DIR / "score_extract.py").is_file(),

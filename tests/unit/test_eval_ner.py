@@ -3,26 +3,17 @@ worse than the bare model it builds on."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.conftest import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS_PER_SET = 20
 
 
-def _load_eval_ner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_ner", ROOT / "bench" / "eval_ner.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-eval_ner = _load_eval_ner()
+eval_ner = load_bench("eval_ner")
 EVAL_DIR = eval_ner.eval_dir()
 NER_FILES = sorted((EVAL_DIR / "ner").glob("*.jsonl")) if (EVAL_DIR / "ner").is_dir() else []
 
