@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -122,21 +123,29 @@ def parse_batch(
 _SCHEMA = {"type": "array", "items": Submission.model_json_schema(), "minItems": 1}
 
 
-@router.post(
+def many_submissions_route(
+    router: APIRouter, path: str, content: dict[str, Any], summary: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The route of an endpoint that takes many submissions in one body (``content``: its
+    media types and their schemas) and answers each item's result."""
+    return router.post(
+        path,
+        status_code=202,
+        response_model=BatchAccepted,
+        responses=INTAKE_RESPONSES,
+        openapi_extra={"requestBody": {"required": True, "content": content}},
+        summary=summary,
+    )
+
+
+@many_submissions_route(
+    router,
     "/v1/articles/batch",
-    status_code=202,
-    response_model=BatchAccepted,
-    responses=INTAKE_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": _SCHEMA},
-                NDJSON: {"schema": {"type": "string", "description": "one submission a line"}},
-            },
-        }
+    {
+        "application/json": {"schema": _SCHEMA},
+        NDJSON: {"schema": {"type": "string", "description": "one submission a line"}},
     },
-    summary="Submit many articles: a JSON array or NDJSON, results per item",
+    "Submit many articles: a JSON array or NDJSON, results per item",
 )
 async def submit_batch(
     request: Request, principal: Annotated[Principal, Depends(require_scope("submit"))]

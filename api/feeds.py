@@ -8,8 +8,8 @@ import redis
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import INTAKE_RESPONSES, require_scope
-from api.batch import BatchAccepted, ItemResult, summarise, validate_item
+from api.auth import require_scope
+from api.batch import BatchAccepted, ItemResult, many_submissions_route, summarise, validate_item
 from api.intake import SubmissionIntake
 from api.problems import ProblemError
 from newsflow.apikeys import Principal
@@ -19,18 +19,11 @@ router = APIRouter(tags=["articles"])
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
 
-@router.post(
+@many_submissions_route(
+    router,
     "/v1/feeds",
-    status_code=202,
-    response_model=BatchAccepted,
-    responses=INTAKE_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {media: {"schema": {"type": "string"}} for media in FEED_TYPES},
-        }
-    },
-    summary="Submit an RSS or Atom feed: one submission per item",
+    {media: {"schema": {"type": "string"}} for media in FEED_TYPES},
+    "Submit an RSS or Atom feed: one submission per item",
 )
 async def submit_feed(
     request: Request,
