@@ -132,7 +132,8 @@ def _time_stages(database_url: str, text: str) -> tuple[float, float, float]:
     from newsflow.contract import Submission
     from newsflow.store import submissions
     from newsflow.store.db import transaction
-    from worker.persist import SubmissionInfo, persist
+    from worker.persist import persist
+    from worker.pipeline.article import SubmissionInfo
     from worker.pipeline.enrich import enrich
     from worker.pipeline.parse import parse
 

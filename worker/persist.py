@@ -11,8 +11,6 @@ from newsflow.store import articles
 from worker.pipeline.article import EnrichedArticle, SubmissionInfo
 from worker.pipeline.document import build_document
 
-__all__ = ["SubmissionInfo", "persist"]
-
 
 def persist(connection: Connection, info: SubmissionInfo, enriched: EnrichedArticle) -> bool:
     """Store the article and mark the submission done. Returns False, writing nothing, when

@@ -19,8 +19,8 @@ from newsflow.store import submissions
 from newsflow.store.db import get_engine
 from newsflow.taskmessage import ProcessMessage
 from worker.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
-from worker.persist import SubmissionInfo, persist
-from worker.pipeline.article import EnrichedArticle, ParseError
+from worker.persist import persist
+from worker.pipeline.article import EnrichedArticle, ParseError, SubmissionInfo
 from worker.pipeline.enrich import enrich
 from worker.pipeline.parse import parse
 from worker.pipeline.parse.html import decode_html

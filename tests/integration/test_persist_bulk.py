@@ -19,8 +19,8 @@ from newsflow.store import submissions
 from newsflow.store.db import transaction
 from newsflow.taskmessage import ProcessMessage
 from tests.conftest import ROOT, SEED
-from worker.persist import SubmissionInfo, persist
-from worker.pipeline.article import EnrichedArticle
+from worker.persist import persist
+from worker.pipeline.article import EnrichedArticle, SubmissionInfo
 from worker.pipeline.enrich import enrich
 from worker.pipeline.parse import parse
 from worker.process import process
