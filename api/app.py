@@ -28,6 +28,19 @@ from api.submit import SubmitFastPath
 from api.submit import router as submit_router
 from newsflow.settings import Settings, get_settings
 
+# the tags of the OpenAPI document, in the order its readers meet them
+OPENAPI_TAGS = [
+    {"name": "articles", "description": "Submit articles (one, a batch, a feed); read one."},
+    {
+        "name": "consumers",
+        "description": "For programs downstream: list and search, export, the change feed.",
+    },
+    {"name": "entities", "description": "People, organisations and places, in any language."},
+    {"name": "submissions", "description": "(admin) Failed and dead submissions; replay."},
+    {"name": "health", "description": "Liveness and readiness."},
+    {"name": "problems", "description": "The pages each error's `type` points to."},
+]
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -67,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="News-article ingestion: submit, follow, read.",
         lifespan=lifespan,
         dependencies=[Depends(problems.no_nul_parameters)],
+        # operation ids are the route functions' names (submit_article, list_articles…):
+        # stable for generated clients, unlike FastAPI's name+path+method default
+        generate_unique_id_function=lambda route: route.name,
+        openapi_tags=OPENAPI_TAGS,
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
@@ -81,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(consumers_router)
     app.include_router(entities_router)
+    app.include_router(problems.router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
+from api.examples import example
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
 from newsflow.contract import ArticleDocument, Links, Status, article_url
 from newsflow.store import articles, related, submissions
@@ -24,7 +25,11 @@ router = APIRouter(tags=["articles"])
     "/v1/articles/{article_id}",
     response_model=ArticleDocument,
     response_model_exclude_none=False,
-    responses={**problem_responses(404, 422, 503), **AUTH_RESPONSES},
+    responses={
+        200: {"content": {"application/json": {"example": example("article")}}},
+        **problem_responses(404, 422, 503),
+        **AUTH_RESPONSES,
+    },
     dependencies=[Depends(require_scope("read"))],
     summary="One article: its status, and the document once done",
 )

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import INTAKE_RESPONSES, require_scope
+from api.examples import example
 from api.intake import SubmissionIntake
 from api.problems import ProblemError, field_errors
 from newsflow.apikeys import Principal
@@ -142,7 +143,7 @@ def many_submissions_route(
     router,
     "/v1/articles/batch",
     {
-        "application/json": {"schema": _SCHEMA},
+        "application/json": {"schema": _SCHEMA, "example": [example("submission")]},
         NDJSON: {"schema": {"type": "string", "description": "one submission a line"}},
     },
     "Submit many articles: a JSON array or NDJSON, results per item",

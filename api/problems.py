@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -16,17 +19,203 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER = {"Retry-After": "5"}
 
 
+@dataclass(frozen=True)
+class ProblemType:
+    """What one kind of error means and what to do about it: the page its ``type`` names."""
+
+    title: str  # the problem's title, which picks its type
+    statuses: tuple[int, ...]
+    meaning: str
+    remedy: str
+
+    @property
+    def slug(self) -> str:
+        return "-".join(self.title.lower().replace("-", " ").split())
+
+    @property
+    def uri(self) -> str:
+        return f"{PROBLEM_TYPES_PATH}/{self.slug}"
+
+
+# Absolute-path references (RFC 9457 3.1.1): they resolve against the API's own URL, to
+# a page this API serves, whatever host or proxy it is reached through.
+PROBLEM_TYPES_PATH = "/problems"
+PROBLEM_TYPES = {
+    problem_type.title: problem_type
+    for problem_type in (
+        ProblemType(
+            "Invalid request",
+            (422,),
+            "A parameter, a header or the body is not what the endpoint takes; `errors` "
+            "names each field (`body.published_at`, `cursor`, `q`) and what is wrong with it.",
+            "Fix the named field and send again; sending the same request again fails the "
+            "same way.",
+        ),
+        ProblemType(
+            "Idempotency-Key reused",
+            (422,),
+            "This Idempotency-Key was first sent with a different body: a key names one "
+            "submission, and this is not it.",
+            "Use a new key for a new submission; resend the first body to get its answer.",
+        ),
+        ProblemType(
+            "Not a feed",
+            (422,),
+            "The body of `POST /v1/feeds` is not an RSS or Atom document newsflow can read "
+            "(or it is over the limits on size, items or entity expansion).",
+            "Send the feed document itself, as `application/rss+xml` or `application/atom+xml`.",
+        ),
+        ProblemType(
+            "Unsupported media type",
+            (415,),
+            "The Content-Type is not one this endpoint takes.",
+            "Send `application/json` (or what the detail lists).",
+        ),
+        ProblemType(
+            "Unsupported Content-Encoding",
+            (415,),
+            "Compressed bodies are refused, so a small compressed body cannot expand into a "
+            "large one behind the size limit.",
+            "Send the body uncompressed.",
+        ),
+        ProblemType(
+            "Request body too large",
+            (413,),
+            "The body is over the limit (`NEWSFLOW_MAX_BODY_BYTES`, larger for batches and "
+            "feeds); it was refused while streaming in, before it was held.",
+            "Send less: split a batch, or shorten the article.",
+        ),
+        ProblemType(
+            "Batch too large",
+            (413,),
+            "The batch has more items than one request takes.",
+            "Split it into batches of at most the number the detail gives.",
+        ),
+        ProblemType(
+            "Unauthorized",
+            (401,),
+            "No API key was sent, or the key is unknown or revoked.",
+            "Send `Authorization: Bearer <key>` with a valid key (`newsflow keys create`).",
+        ),
+        ProblemType(
+            "Forbidden",
+            (403,),
+            "The API key is valid but lacks the scope this endpoint needs (`submit`, `read` "
+            "or `admin`).",
+            "Use a key with that scope.",
+        ),
+        ProblemType(
+            "Not found",
+            (404,),
+            "No such article, submission, entity or path.",
+            "Check the id; a submission just accepted is found as soon as its 202 is sent.",
+        ),
+        ProblemType(
+            "Method not allowed",
+            (405,),
+            "The path exists but does not take this HTTP method.",
+            "See the `Allow` header and the OpenAPI document at `/openapi.json`.",
+        ),
+        ProblemType(
+            "Not replayable",
+            (409,),
+            "Only failed or dead submissions can be replayed.",
+            "Read its status; use reprocess for one that is done.",
+        ),
+        ProblemType(
+            "In progress",
+            (409,),
+            "The submission is queued or being processed; it cannot be reopened now.",
+            "Wait for it to end, then reprocess it.",
+        ),
+        ProblemType(
+            "Cursor too old",
+            (410,),
+            "The change-feed cursor points before the oldest change kept (the feed keeps "
+            "`NEWSFLOW_FEED_RETENTION_DAYS` days).",
+            "Resume from `resume_after`, and re-read what you may have missed by `GET /v1/export`.",
+        ),
+        ProblemType(
+            "Too many requests",
+            (429,),
+            "The API key is over its rate limit.",
+            "Wait the seconds `Retry-After` gives, then send again.",
+        ),
+        ProblemType(
+            "Too many failed authentications",
+            (429,),
+            "Too many unknown or revoked API keys were sent from this address.",
+            "Wait the seconds `Retry-After` gives, and send a valid key.",
+        ),
+        ProblemType(
+            "Queue unavailable",
+            (503,),
+            "Redis, which holds the queue, cannot be reached; nothing was accepted.",
+            "Retry after `Retry-After` seconds: the same request (with its Idempotency-Key) "
+            "is safe to send again.",
+        ),
+        ProblemType(
+            "Database unavailable",
+            (503,),
+            "PostgreSQL cannot be reached or is failing.",
+            "Retry after `Retry-After` seconds.",
+        ),
+        ProblemType(
+            "Cannot check the API key",
+            (503,),
+            "Neither Redis nor PostgreSQL can confirm the API key right now.",
+            "Retry after `Retry-After` seconds.",
+        ),
+        ProblemType(
+            "Database error",
+            (500,),
+            "PostgreSQL refused a statement or a stored value, whoever sent the request.",
+            "Retrying will not help: report it with the detail and the request.",
+        ),
+        ProblemType(
+            "Stored document is invalid",
+            (500,),
+            "The stored document does not match the contract of this version.",
+            "Reprocess the article (`newsflow reprocess ID`) and report it.",
+        ),
+        ProblemType(
+            "Internal error",
+            (500,),
+            "An unexpected error in newsflow.",
+            "Report it with the request; the server's log has the traceback.",
+        ),
+    )
+}
+
+
+def problem_type_uri(title: str) -> str:
+    """The ``type`` of a problem with this title: its page, or about:blank for a title
+    that has none (tests/unit/api/test_problem_types.py finds those)."""
+    problem_type = PROBLEM_TYPES.get(title)
+    return problem_type.uri if problem_type else "about:blank"
+
+
 class FieldError(BaseModel):
     field: str | None
     message: str
 
 
 class Problem(BaseModel):
-    type: str = "about:blank"
+    type: str = Field(
+        default="",
+        description="A URI reference to the page that explains this kind of error "
+        "(resolve it against the API's URL): `/problems/invalid-request`.",
+    )
     title: str
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+
+    @model_validator(mode="after")
+    def _type_from_title(self) -> Problem:
+        if not self.type:
+            self.type = problem_type_uri(self.title)
+        return self
 
 
 class ProblemError(Exception):
@@ -183,3 +372,54 @@ def install(app: FastAPI) -> None:
         return problem_response(
             Problem(title="Internal error", status=500, detail=type(exc).__name__)
         )
+
+
+router = APIRouter(tags=["problems"])
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}}
+code{{background:#f3f3f3;padding:0 .2em}}</style></head>
+<body>{body}</body></html>"""
+
+
+@router.get(
+    f"{PROBLEM_TYPES_PATH}/{{slug}}",
+    response_class=HTMLResponse,
+    responses=problem_responses(404),
+    summary="The page a problem's `type` names: what the error means and what to do",
+)
+def problem_type_page(slug: str) -> HTMLResponse:
+    for problem_type in PROBLEM_TYPES.values():
+        if problem_type.slug == slug:
+            statuses = ", ".join(str(status) for status in problem_type.statuses)
+            body = (
+                f"<h1>{html.escape(problem_type.title)}</h1>"
+                f"<p>HTTP status: {statuses}</p>"
+                f"<h2>What it means</h2><p>{_inline_code(problem_type.meaning)}</p>"
+                f"<h2>What to do</h2><p>{_inline_code(problem_type.remedy)}</p>"
+                f'<p><a href="{PROBLEM_TYPES_PATH}">Every problem type</a></p>'
+            )
+            return HTMLResponse(_PAGE.format(title=html.escape(problem_type.title), body=body))
+    raise ProblemError(404, "Not found", f"no problem type {slug!r}")
+
+
+@router.get(
+    PROBLEM_TYPES_PATH,
+    response_class=HTMLResponse,
+    summary="Every problem type newsflow answers with",
+)
+def problem_type_index() -> HTMLResponse:
+    items = "".join(
+        f'<li><a href="{problem_type.uri}">{html.escape(problem_type.title)}</a> '
+        f"({', '.join(map(str, problem_type.statuses))})</li>"
+        for problem_type in PROBLEM_TYPES.values()
+    )
+    body = f"<h1>newsflow problem types</h1><ul>{items}</ul>"
+    return HTMLResponse(_PAGE.format(title="newsflow problem types", body=body))
+
+
+def _inline_code(text: str) -> str:
+    """Markdown-ish `code` spans of the registry's prose, escaped."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import BEARER, INTAKE_RESPONSES, AuthGate, bearer_credentials
+from api.examples import example, openapi_example
 from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
 from api.limits import BodyTooLarge
 from api.problems import (
@@ -50,12 +51,18 @@ MAX_IDEMPOTENCY_KEY = 255
     response_model=Accepted,
     responses={
         200: {"model": Accepted, "description": "A repeat of an earlier submission"},
+        202: {"content": {"application/json": {"example": example("accepted")}}},
         **INTAKE_RESPONSES,
     },
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": Submission.model_json_schema()}},
+            "content": {
+                "application/json": {
+                    "schema": Submission.model_json_schema(),
+                    "examples": openapi_example("submission", "Plain text scraped from a page"),
+                }
+            },
         }
     },
     summary="Submit one article",
