@@ -105,6 +105,7 @@ def _literal_titles() -> list[tuple[str, int, str, int | None]]:
                 status, title = node.args[3], node.args[4]
             if isinstance(title, ast.Constant) and isinstance(title.value, str):
                 code = status.value if isinstance(status, ast.Constant) else None
+                assert code is None or isinstance(code, int)
                 found.append((path.name, node.lineno, title.value, code))
     return found
 
