@@ -26,6 +26,7 @@ from api.limits import BodyLimitMiddleware
 from api.submissions import router as submissions_router
 from api.submit import SubmitFastPath
 from api.submit import router as submit_router
+from newsflow import redisconn
 from newsflow.settings import Settings, get_settings
 
 # the tags of the OpenAPI document, in the order its readers meet them
@@ -53,8 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "health_check_interval": 10,
         "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
     }
-    redis_client = redis.Redis.from_url(
-        settings.require_redis_url(),
+    redis_client = redisconn.sync_client(
+        settings,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         **connection_options,
     )
@@ -62,8 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # has one in asyncio.wait_for (a task per command: ~5% of the API's profile). Its
     # callers bound each call instead (api.intake.REDIS_DEADLINE_SECONDS); a command cut
     # off there closes its connection, so no late reply is read by the next one.
-    async_redis = redis.asyncio.Redis.from_url(
-        settings.require_redis_url(),
+    async_redis = redisconn.async_client(
+        settings,
         retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         **{**connection_options, "socket_timeout": None},
     )

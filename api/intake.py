@@ -203,6 +203,14 @@ class _Prepared:
     idempotency_key: str | None
 
 
+class NotReplicated(redis.RedisError):
+    """The submission reached the Redis primary but not NEWSFLOW_REDIS_MIN_REPLICAS
+    replicas in time: a failover now could lose it, so it is not confirmed (503)."""
+
+    def __init__(self, acknowledged: int, wanted: int) -> None:
+        super().__init__(f"{acknowledged} of {wanted} Redis replicas confirmed the write")
+
+
 class SubmissionIntake:
     """Redis-side intake. ``accept_async`` serves the API's hot path; ``accept`` and
     ``enqueue`` (sync) serve feeds and replays, which run in worker threads."""
@@ -217,6 +225,8 @@ class SubmissionIntake:
         self._accept_async = async_redis.register_script(_ACCEPT)
         self._accept_limited_async = async_redis.register_script(_ACCEPT_LIMITED)
         self._accept_many_async = async_redis.register_script(_ACCEPT_MANY)
+        self.min_replicas = settings.redis_min_replicas
+        self.wait_timeout_ms = settings.redis_wait_timeout_ms
 
     def _prepare(
         self, submission: Submission, idempotency_key: str | None, owner: str
@@ -273,16 +283,38 @@ class SubmissionIntake:
         503, and nothing was accepted."""
         prepared = self._prepare(submission, idempotency_key, owner)
         async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
-            if rate_limit is None:
-                existing = await self._accept_async(keys=prepared.keys, args=prepared.args)
+            if self.min_replicas:
+                async with self.async_redis.pipeline(transaction=False) as pipe:
+                    await self._accept_script(pipe, prepared, rate_limit)
+                    existing = self._replicated(await self._wait(pipe).execute())[0]
             else:
-                existing = await self._accept_limited_async(
-                    keys=[*prepared.keys, rate_limit.key],
-                    args=[*prepared.args, rate_limit.limit, rate_limit.window_ms],
-                )
+                existing = await self._accept_script(self.async_redis, prepared, rate_limit)
         if rate_limit is not None and existing and existing[0] == 0:
             raise RateLimited(retry_after_seconds(int(existing[1])))
         return self._outcome(prepared, existing)
+
+    async def _accept_script(
+        self, client: Any, prepared: _Prepared, rate_limit: RateLimit | None
+    ) -> Any:
+        if rate_limit is None:
+            return await self._accept_async(keys=prepared.keys, args=prepared.args, client=client)
+        return await self._accept_limited_async(
+            keys=[*prepared.keys, rate_limit.key],
+            args=[*prepared.args, rate_limit.limit, rate_limit.window_ms],
+            client=client,
+        )
+
+    def _wait(self, pipe: Any) -> Any:
+        """WAIT at the end of ``pipe``: its connection is the one that wrote, which is
+        the write WAIT counts the replicas of (another connection's WAIT would not)."""
+        return pipe.execute_command("WAIT", self.min_replicas, self.wait_timeout_ms)
+
+    def _replicated(self, replies: list[Any]) -> list[Any]:
+        """The replies before WAIT's, once WAIT says enough replicas have the writes."""
+        *replies, acknowledged = replies
+        if int(acknowledged) < self.min_replicas:
+            raise NotReplicated(int(acknowledged), self.min_replicas)
+        return replies
 
     async def accept_many_async(self, submissions: list[Submission], *, owner: str) -> list[Intake]:
         """Claim and enqueue many in one pipelined round trip, ACCEPT_MANY_CHUNK a script
@@ -316,7 +348,10 @@ class SubmissionIntake:
                     b"".join(one.args[2] for one in chunk),
                 ]
                 await self._accept_many_async(keys=keys, args=args, client=pipe)
-            replies = await pipe.execute()
+            if self.min_replicas:
+                replies = self._replicated(await self._wait(pipe).execute())
+            else:
+                replies = await pipe.execute()
         outcomes = [existing for reply in replies for existing in reply]
         return [
             self._outcome(one, existing) for one, existing in zip(prepared, outcomes, strict=True)
@@ -324,11 +359,20 @@ class SubmissionIntake:
 
     def accept(self, submission: Submission, idempotency_key: str | None, *, owner: str) -> Intake:
         prepared = self._prepare(submission, idempotency_key, owner)
-        return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
+        if not self.min_replicas:
+            return self._outcome(prepared, self._accept(keys=prepared.keys, args=prepared.args))
+        with self.redis.pipeline(transaction=False) as pipe:
+            self._accept(keys=prepared.keys, args=prepared.args, client=pipe)
+            return self._outcome(prepared, self._replicated(self._wait(pipe).execute())[0])
 
     def enqueue(self, message: ProcessMessage, task_id: str) -> None:
         """Put one processing task on the queue (a replay)."""
-        enqueue_submission(self.redis, self.settings, message, task_id)
+        if not self.min_replicas:
+            enqueue_submission(self.redis, self.settings, message, task_id)
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            enqueue_submission(pipe, self.settings, message, task_id)
+            self._replicated(self._wait(pipe).execute())
 
     def is_queued(self, submission_id: uuid.UUID) -> bool:
         return bool(self.redis.exists(status_key(self.settings, submission_id)))

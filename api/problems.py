@@ -155,6 +155,15 @@ PROBLEM_TYPES = {
             "is safe to send again.",
         ),
         ProblemType(
+            "Not replicated",
+            (503,),
+            "The submission reached the Redis primary, but not the number of replicas "
+            "`NEWSFLOW_REDIS_MIN_REPLICAS` asks for within `NEWSFLOW_REDIS_WAIT_TIMEOUT_MS`: "
+            "a failover now could lose it, so it is not confirmed.",
+            "Send it again after `Retry-After` seconds: a repeat answers the same id and is "
+            "never a second article.",
+        ),
+        ProblemType(
             "Database unavailable",
             (503,),
             "PostgreSQL cannot be reached or is failing.",

@@ -26,7 +26,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import BEARER, INTAKE_RESPONSES, AuthGate, bearer_credentials
 from api.examples import example, openapi_example
-from api.intake import IdempotencyMismatch, RateLimit, RateLimited, SubmissionIntake
+from api.intake import (
+    IdempotencyMismatch,
+    NotReplicated,
+    RateLimit,
+    RateLimited,
+    SubmissionIntake,
+)
 from api.limits import BodyTooLarge
 from api.problems import (
     PROBLEM_JSON,
@@ -200,6 +206,14 @@ async def _accept(
             422,
             "Idempotency-Key reused",
             f"Idempotency-Key was first used for submission {exc} with a different body",
+        ) from exc
+    except NotReplicated as exc:
+        raise ProblemError(
+            503,
+            "Not replicated",
+            f"{exc}; the submission may still be processed: send it again (a repeat "
+            "answers the same id)",
+            RETRY_AFTER,
         ) from exc
     except (redis.RedisError, OSError) as exc:
         raise ProblemError(

@@ -14,6 +14,7 @@ from datetime import datetime
 import click
 import redis
 
+from newsflow import redisconn
 from newsflow.apikeys import (
     KEY_PREFIX,
     SCOPES,
@@ -47,7 +48,7 @@ def _redis(settings: Settings) -> Iterator[redis.Redis]:
     """The mirror's Redis; raises redis.ConnectionError when NEWSFLOW_REDIS_URL is unset."""
     if not settings.redis_url:
         raise redis.ConnectionError("NEWSFLOW_REDIS_URL is not set")
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = redisconn.sync_client(settings, socket_connect_timeout=2, socket_timeout=5)
     try:
         yield client
     finally:

@@ -10,6 +10,7 @@ import uuid
 import click
 import redis
 
+from newsflow import redisconn
 from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import transaction
@@ -54,7 +55,7 @@ def reprocess(submission_ids: tuple[str, ...], stale: bool, limit: int, dry_run:
             click.echo(str(target))
         click.echo(f"{len(targets)} would be reprocessed")
         return
-    client = redis.Redis.from_url(settings.require_redis_url())
+    client = redisconn.sync_client(settings)
     try:
         queued = sum(reprocess_one(settings, client, target) for target in targets)
     finally:

@@ -19,7 +19,18 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL (Celery broker). Unset: `newsflow up` starts an embedded Redis.",
+        description="Redis URL (Celery broker): redis://…, or "
+        "redis+sentinel://[:password@]host:port,host:port/<master>[/<db>] for Redis Sentinel. "
+        "Unset: `newsflow up` starts an embedded Redis.",
+    )
+    redis_min_replicas: int = Field(
+        default=0,
+        ge=0,
+        description="Answer 202 only once a submission reached this many Redis replicas "
+        "(WAIT); 503 if it did not within NEWSFLOW_REDIS_WAIT_TIMEOUT_MS. 0: on the primary.",
+    )
+    redis_wait_timeout_ms: int = Field(
+        default=1000, ge=1, description="How long intake waits for NEWSFLOW_REDIS_MIN_REPLICAS."
     )
     redis_key_prefix: str = Field(
         default="newsflow:", description="Prefix of every Redis key newsflow and Celery write."

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
+from newsflow import redisconn
 from newsflow.settings import Settings
 
 PROCESS_SUBMISSION = "newsflow.process_submission"
@@ -13,7 +14,9 @@ PROCESS_SUBMISSION = "newsflow.process_submission"
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("newsflow", set_as_current=False)
+    broker_url, sentinel_options = redisconn.broker(settings)
     transport_options = {
+        **sentinel_options,
         "visibility_timeout": settings.visibility_timeout,
         # kombu sweeps for abandoned (unacked) messages only every interval x throttle
         # seconds, 100 s by default: sweep every few seconds, so a crashed worker's tasks
@@ -32,7 +35,7 @@ def make_celery(settings: Settings) -> Celery:
         for name in (settings.queue, settings.fetch_queue)
     ]
     app.conf.update(
-        broker_url=settings.require_redis_url(),
+        broker_url=broker_url,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
