@@ -4,12 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-faults lint bench eval clean
+.PHONY: install up test test-unit test-faults lint bench eval lock clean
 
-# The virtual environment, from the pinned lock file; rebuilt when the lock changes.
-$(STAMP): requirements.lock pyproject.toml
+# The virtual environment, from the hashed development lock (every file's sha256 checked);
+# rebuilt when the lock changes. requirements.lock is the runtime subset (the image's).
+$(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -48,6 +49,14 @@ bench: install
 eval: install
 	$(BIN)/python bench/eval.py --json bench/results/eval.json
 	$(BIN)/python bench/eval_ner.py --json bench/results/eval_ner.json
+
+## Re-lock after a change to pyproject.toml's dependencies: the pins already locked stay,
+## what is new is resolved; both files get every distribution's sha256, for any platform.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 \
+		--no-header -c requirements-dev.lock -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 \
+		--no-header --extra dev --extra embedded -c requirements-dev.lock -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

