@@ -6,6 +6,7 @@ import logging
 
 from celery import Task
 
+from newsflow import logs
 from newsflow.settings import get_settings
 from newsflow.taskmessage import ProcessMessage
 from newsflow.taskqueue import PROCESS_SUBMISSION
@@ -21,8 +22,25 @@ log = logging.getLogger("newsflow.worker")
 # memory, not in a pool process (settings keep the wait below the visibility timeout).
 @app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=None)
 def process_submission(self: Task, message: ProcessMessage, fetch_retries: int = 0) -> str:
-    settings = get_settings()
+    # the custom headers the API put in the message (newsflow/taskmessage.py), kept on retry
+    headers = {
+        name: value
+        for name in ("traceparent", "request_id")
+        if isinstance(value := getattr(self.request, name, None), str)
+    }
     delivery = f"{self.request.id}:{self.request.retries}"
+    fields = {"submission_id": message.get("id"), "delivery": delivery}
+    if "request_id" in headers:
+        fields["request_id"] = headers["request_id"]
+    fields.update(logs.continue_trace(headers.get("traceparent")).fields())
+    with logs.bound(**fields):
+        return _process(self, message, fetch_retries, delivery, headers)
+
+
+def _process(
+    self: Task, message: ProcessMessage, fetch_retries: int, delivery: str, headers: dict[str, str]
+) -> str:
+    settings = get_settings()
     try:
         return process(message, settings, delivery).value
     except Exception as exc:
@@ -54,4 +72,5 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
             exc=TransientError(str(exc)),
             countdown=countdown,
             kwargs={"fetch_retries": fetch_retries},
+            headers=headers,
         ) from exc
