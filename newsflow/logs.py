@@ -36,6 +36,7 @@ _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None)._
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's, with terminal escapes
 }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task
+from celery.signals import task_postrun, task_prerun
 
 from newsflow import logs
 from newsflow.settings import get_settings
@@ -22,25 +24,8 @@ log = logging.getLogger("newsflow.worker")
 # memory, not in a pool process (settings keep the wait below the visibility timeout).
 @app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=None)
 def process_submission(self: Task, message: ProcessMessage, fetch_retries: int = 0) -> str:
-    # the custom headers the API put in the message (newsflow/taskmessage.py), kept on retry
-    headers = {
-        name: value
-        for name in ("traceparent", "request_id")
-        if isinstance(value := getattr(self.request, name, None), str)
-    }
-    delivery = f"{self.request.id}:{self.request.retries}"
-    fields = {"submission_id": message.get("id"), "delivery": delivery}
-    if "request_id" in headers:
-        fields["request_id"] = headers["request_id"]
-    fields.update(logs.continue_trace(headers.get("traceparent")).fields())
-    with logs.bound(**fields):
-        return _process(self, message, fetch_retries, delivery, headers)
-
-
-def _process(
-    self: Task, message: ProcessMessage, fetch_retries: int, delivery: str, headers: dict[str, str]
-) -> str:
     settings = get_settings()
+    delivery = f"{self.request.id}:{self.request.retries}"
     try:
         return process(message, settings, delivery).value
     except Exception as exc:
@@ -72,5 +57,37 @@ def _process(
             exc=TransientError(str(exc)),
             countdown=countdown,
             kwargs={"fetch_retries": fetch_retries},
-            headers=headers,
+            headers=_trace_headers(self.request),  # the retry stays in the request's trace
         ) from exc
+
+
+def _trace_headers(request: Any) -> dict[str, str]:
+    """The custom headers the API put in the message (newsflow/taskmessage.py)."""
+    return {
+        name: value
+        for name in ("traceparent", "request_id")
+        if isinstance(value := getattr(request, name, None), str)
+    }
+
+
+# Bound from before the task runs until after Celery logs its outcome ("succeeded",
+# "retry", "raised"), so those lines carry the fields too.
+@task_prerun.connect
+def _bind_log_fields(task: Task, args: tuple[Any, ...] = (), **_: object) -> None:
+    message = args[0] if args and isinstance(args[0], dict) else {}
+    headers = _trace_headers(task.request)
+    fields: dict[str, Any] = {
+        "submission_id": message.get("id"),
+        "delivery": f"{task.request.id}:{task.request.retries}",
+    }
+    if "request_id" in headers:
+        fields["request_id"] = headers["request_id"]
+    fields.update(logs.continue_trace(headers.get("traceparent")).fields())
+    task.request.newsflow_log_token = logs.bind(**fields)
+
+
+@task_postrun.connect
+def _unbind_log_fields(task: Task, **_: object) -> None:
+    token = getattr(task.request, "newsflow_log_token", None)
+    if token is not None:
+        logs.unbind(token)
