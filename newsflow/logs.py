@@ -99,19 +99,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``time level logger: message key=value…`` for a terminal."""
-
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """``time level logger: message key=value…`` for a terminal, the fields before any
+    traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        when = datetime.fromtimestamp(record.created).isoformat(" ", timespec="milliseconds")
+        text = f"{when} {record.levelname} {record.name}: {record.getMessage()}"
         fields = {**_fields.get(), **_extra(record)}
-        if not fields:
-            return text
-        head, newline, rest = text.partition("\n")  # fields before any traceback
-        pairs = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
-        return f"{head} {pairs}{newline}{rest}"
+        if fields:
+            text += " " + " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            text += "\n" + record.exc_text
+        if record.stack_info:
+            text += "\n" + self.formatStack(record.stack_info)
+        return text
 
 
 def _text_value(value: Any) -> str:

@@ -17,9 +17,13 @@ pytestmark = pytest.mark.integration
 REFERENCE = re.compile(r"""(?:\b(?:src|href|spec-url)=["']|\burl:\s*['"])([^"']+)["']""")
 
 
+@pytest.mark.parametrize("auth", ["auto", "required"])  # the docs need no API key
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-def test_docs_page_and_its_assets_come_from_the_api(settings: Settings, page: str) -> None:
-    with api_over_http(settings) as base_url, httpx.Client(base_url=base_url) as client:
+def test_docs_page_and_its_assets_come_from_the_api(
+    settings: Settings, page: str, auth: str
+) -> None:
+    served = settings.model_copy(update={"auth": auth})
+    with api_over_http(served) as base_url, httpx.Client(base_url=base_url) as client:
         html = client.get(page)
         assert html.status_code == 200
         assert "text/html" in html.headers["content-type"]
