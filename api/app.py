@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from api import problems
+from api import docs, problems
 from api.articles import router as articles_router
 from api.auth import AuthGate
 from api.batch import router as batch_router
@@ -23,6 +23,7 @@ from api.feeds import router as feeds_router
 from api.health import router as health_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
+from api.requestlog import RequestContext
 from api.submissions import router as submissions_router
 from api.submit import SubmitFastPath
 from api.submit import router as submit_router
@@ -85,12 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # stable for generated clients, unlike FastAPI's name+path+method default
         generate_unique_id_function=lambda route: route.name,
         openapi_tags=OPENAPI_TAGS,
+        docs_url=None,  # served by api/docs.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client, async_redis)
     problems.install(app)
     problems.document_no_nul_parameters(app)
+    docs.install(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
     app.include_router(submit_router)
     app.include_router(articles_router)
@@ -108,4 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger=dict.fromkeys(("/v1/articles/batch", "/v1/feeds"), settings.batch_max_body_bytes),
     )
+    # outermost: the request id, trace context and access log cover every answer
+    app.add_middleware(RequestContext, access_log=settings.access_log)
     return app

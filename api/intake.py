@@ -22,6 +22,7 @@ import redis.asyncio
 
 from newsflow.contract import Submission
 from newsflow.ids import new_submission_id
+from newsflow.logs import message_headers
 from newsflow.settings import Settings
 from newsflow.taskmessage import (
     ProcessMessage,
@@ -252,7 +253,8 @@ class SubmissionIntake:
         args = [
             f"{task_id}|{body_hash}",
             self.settings.idempotency_ttl_seconds,
-            task_message(PROCESS_SUBMISSION, task_id, [message], queue),
+            # the request's traceparent and id: one dict lookup each (api/requestlog.py)
+            task_message(PROCESS_SUBMISSION, task_id, [message], queue, message_headers()),
         ]
         return _Prepared(submission_id, queue, keys, args, body_hash, idempotency_key)
 

@@ -41,6 +41,7 @@ from api.problems import (
     ProblemError,
     validation_problem,
 )
+from newsflow import logs
 from newsflow.contract import Accepted, Status, Submission, article_url
 from newsflow.settings import Settings
 from newsflow.store import submissions
@@ -223,6 +224,7 @@ async def _accept(
             RETRY_AFTER,
         ) from exc
 
+    logs.annotate(submission_id=str(result.id))  # for the request's access log line
     status = Status.queued
     if result.duplicate:
         status = await run_in_threadpool(_known_status, state.settings, result.id)

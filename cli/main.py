@@ -14,18 +14,27 @@ from types import FrameType
 
 import click
 import httpx
+from pydantic import ValidationError
 
 from cli.changes import feed
 from cli.client import COMMANDS as CLIENT_COMMANDS
+from cli.doctor import doctor
 from cli.keys import keys
 from cli.reprocess import reprocess
 from cli.submissions import submissions
+from newsflow import logs
 from newsflow.settings import get_settings
 
 
 @click.group()
 def main() -> None:
     """newsflow: news-article ingestion."""
+    try:
+        settings = get_settings()
+    except ValidationError:
+        return  # the command that needs them says so; `newsflow doctor` names what is wrong
+    # warnings and errors only for commands: `api` and `worker` log at NEWSFLOW_LOG_LEVEL
+    logs.configure(settings.log_format, "WARNING")
 
 
 @main.command()
@@ -61,11 +70,14 @@ def api(workers: int) -> None:
         port=settings.api_port,
         workers=workers,
         # named, not "auto": a missing uvloop or httptools fails at start instead of
-        # silently falling back to asyncio's loop and h11; no log line per request.
+        # silently falling back to asyncio's loop and h11.
         # httptools with read deadlines (NEWSFLOW_HEADER/BODY_TIMEOUT_SECONDS)
         loop="uvloop",
         http=TimedHttpToolsProtocol,
-        log_level="info",
+        # newsflow's log format in every uvicorn process; the access log is newsflow's own
+        # (api/requestlog.py: with the route, the duration and the request id)
+        log_config=logs.logging_config(settings.log_format, settings.log_level),
+        log_level=settings.log_level.lower(),
         access_log=False,
     )
 
@@ -103,12 +115,13 @@ def worker(
 
     settings = get_settings()
     argv = [
+        *(["--quiet"] if settings.log_format == "json" else []),  # no banner: JSON lines only
         "worker",
         f"--queues={queues or f'{settings.queue},{settings.fetch_queue}'}",
         f"--concurrency={concurrency or settings.worker_concurrency}",
         "--without-gossip",
         "--without-mingle",
-        "--loglevel=INFO",
+        f"--loglevel={settings.log_level}",
         *celery_args,
     ]
     app.worker_main(argv)
@@ -249,6 +262,7 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 main.add_command(keys)
+main.add_command(doctor)
 main.add_command(feed)
 main.add_command(submissions)
 main.add_command(reprocess)

@@ -137,6 +137,16 @@ class Settings(BaseSettings):
         default_factory=lambda: [80, 443], description="Ports the fetcher may connect to."
     )
 
+    log_format: Literal["json", "text"] = Field(
+        default="text",
+        description="`json`: one JSON object per line (for a log collector); `text`: for a "
+        "terminal. Both carry the request id, trace id and submission id (newsflow/logs.py).",
+    )
+    log_level: str = Field(default="INFO", description="Level of the API's and CLI's logs.")
+    access_log: bool = Field(
+        default=True, description="One log line per HTTP request: method, route, status, time."
+    )
+
     data_dir: Path = Field(
         default=Path(".newsflow"), description="Where the embedded servers keep their data."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import orjson
@@ -16,6 +17,7 @@ from pybase64 import b64encode  # SIMD: a tenth of the standard library's time p
 from uuid_utils import uuid4
 
 from newsflow.contract import json_bytes
+from newsflow.logs import message_headers
 from newsflow.settings import Settings
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
@@ -34,7 +36,16 @@ _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
-def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> bytes:
+def task_message(
+    task_name: str,
+    task_id: str,
+    args: list[Any],
+    queue: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """``extra_headers`` (the traceparent and request id: see logs.message_headers) are
+    custom message headers, as ``send_task(headers=…)`` adds them: the worker reads them
+    from its task's request."""
     body = json_bytes([args, {}, _EMBED])
     headers: dict[str, Any] = {
         "lang": "py",
@@ -57,6 +68,8 @@ def task_message(task_name: str, task_id: str, args: list[Any], queue: str) -> b
         "stamped_headers": None,
         "stamps": {},
     }
+    if extra_headers:
+        headers.update(extra_headers)
     envelope = {
         "body": orjson.Fragment(b'"' + b64encode(body) + b'"'),  # base64 needs no escaping
         "content-encoding": "utf-8",
@@ -90,8 +103,8 @@ def queue_key(settings: Settings, queue: str) -> str:
 def enqueue_submission(
     client: redis.Redis, settings: Settings, message: ProcessMessage, task_id: str
 ) -> None:
-    """Push one processing task (a replay or a reprocess) onto its submission's queue."""
+    """Push one processing task (a replay or a reprocess) onto its submission's queue,
+    with the trace context and request id of the request (or command) that asked."""
     queue = queue_for(settings, message["submission"])
-    client.lpush(
-        queue_key(settings, queue), task_message(PROCESS_SUBMISSION, task_id, [message], queue)
-    )
+    built = task_message(PROCESS_SUBMISSION, task_id, [message], queue, message_headers())
+    client.lpush(queue_key(settings, queue), built)

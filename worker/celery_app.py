@@ -4,8 +4,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 
+from newsflow import logs
 from newsflow.settings import get_settings
 from newsflow.store.changes import prune_feed
 from newsflow.store.db import dispose_engines, get_engine
@@ -19,6 +20,13 @@ logger = logging.getLogger(__name__)
 FEED_PRUNE_INTERVAL = 3600.0  # seconds between prunes once the old entries are gone
 FEED_PRUNE_TURN = 0.5  # seconds one turn may prune: the parent's event loop waits meanwhile
 FEED_PRUNE_PAUSE = 1.0  # seconds between turns while old entries remain
+
+
+@setup_logging.connect
+def _configure_logging(loglevel: int | str | None = None, **_: object) -> None:
+    # connected, this replaces Celery's own logging set-up: newsflow's format (and the
+    # task's bound fields: worker/tasks.py) on Celery's lines too
+    logs.configure(get_settings().log_format, loglevel or "INFO")
 
 
 @worker_process_init.connect

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -49,6 +52,8 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
     task at a time, so holding it through the pipeline keeps it from no one, and each
     checkout's ping is a round trip that waits on a busy PostgreSQL."""
     database_url = settings.require_database_url()
+    started = time.perf_counter()
+    stages: dict[str, float] = {}  # milliseconds per stage, for the done line
     info = SubmissionInfo(
         id=uuid.UUID(message["id"]),
         source=str(message["submission"].get("source", "")),
@@ -56,7 +61,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
         received_at=datetime.fromisoformat(message["received_at"]),
     )
     with get_engine(database_url).connect() as connection:
-        with connection.begin():
+        with _timed(stages, "land"), connection.begin():
             landing = submissions.land_raw_submission(
                 connection,
                 submission_id=info.id,
@@ -83,31 +88,54 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
             )
             return _finish(connection, info.id, Status.dead, reason)
 
-        outcome = _run_pipeline(message, settings, info, connection)
+        outcome = _run_pipeline(message, settings, info, connection, stages)
         if isinstance(outcome, Status):
             return outcome
 
         try:
-            with connection.begin():
+            with _timed(stages, "persist"), connection.begin():
                 written = persist(connection, info, outcome)
         except Exception as exc:
             if is_transient(exc):
                 raise
             log.exception("submission %s could not be stored", info.id)
             return _finish(connection, info.id, Status.failed, f"cannot store: {exc}")
-        log.info("submission %s %s", info.id, "done" if written else "was already final")
+        log.info(
+            "submission %s %s",
+            info.id,
+            "done" if written else "was already final",
+            extra={
+                "status": Status.done.value,
+                "stages_ms": stages,
+                "total_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
         return Status.done
 
 
+@contextmanager
+def _timed(stages: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[stage] = round((time.perf_counter() - started) * 1000, 2)
+
+
 def _run_pipeline(
-    message: ProcessMessage, settings: Settings, info: SubmissionInfo, connection: Connection
+    message: ProcessMessage,
+    settings: Settings,
+    info: SubmissionInfo,
+    connection: Connection,
+    stages: dict[str, float],
 ) -> EnrichedArticle | Status:
     """Fetch (for a `url` submission), parse and enrich; or the final state of a
     submission that cannot go through (recorded)."""
     try:
         submission = Submission.model_validate(message["submission"])
         if submission.kind == "url":
-            submission = fetch_content(submission, settings)
+            with _timed(stages, "fetch"):
+                submission = fetch_content(submission, settings)
     except ValidationError as exc:
         return _finish(connection, info.id, Status.failed, f"invalid submission: {exc}")
     except FetchRefused as exc:
@@ -118,7 +146,10 @@ def _run_pipeline(
         return _finish(connection, info.id, Status.failed, f"fetch failed: {exc.reason}")
 
     try:
-        return enrich(parse(submission))
+        with _timed(stages, "parse"):
+            parsed = parse(submission)
+        with _timed(stages, "enrich"):
+            return enrich(parsed)
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(connection, info.id, Status.failed, reason)

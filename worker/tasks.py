@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task
+from celery.signals import task_postrun, task_prerun
 
+from newsflow import logs, otel
 from newsflow.settings import get_settings
 from newsflow.taskmessage import ProcessMessage
 from newsflow.taskqueue import PROCESS_SUBMISSION
@@ -54,4 +57,49 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
             exc=TransientError(str(exc)),
             countdown=countdown,
             kwargs={"fetch_retries": fetch_retries},
+            headers=_trace_headers(self.request),  # the retry stays in the request's trace
         ) from exc
+
+
+def _trace_headers(request: Any) -> dict[str, str]:
+    """The custom headers the API put in the message (newsflow/taskmessage.py)."""
+    return {
+        name: value
+        for name in ("traceparent", "request_id")
+        if isinstance(value := getattr(request, name, None), str)
+    }
+
+
+# Bound from before the task runs until after Celery logs its outcome ("succeeded",
+# "retry", "raised"), so those lines carry the fields too.
+_SPAN_ATTRIBUTES = ("submission_id", "delivery", "request_id")
+
+
+@task_prerun.connect
+def _bind_log_fields(task: Task, args: tuple[Any, ...] = (), **_: object) -> None:
+    message = args[0] if args and isinstance(args[0], dict) else {}
+    headers = _trace_headers(task.request)
+    fields: dict[str, Any] = {
+        "submission_id": message.get("id"),
+        "delivery": f"{task.request.id}:{task.request.retries}",
+    }
+    if "request_id" in headers:
+        fields["request_id"] = headers["request_id"]
+    fields.update(logs.continue_trace(headers.get("traceparent")).fields())
+    attributes = {f"newsflow.{k}": v for k, v in fields.items() if k in _SPAN_ATTRIBUTES and v}
+    span = otel.start_task_span(task.name, headers.get("traceparent"), attributes)
+    if span is not None:  # the logs name OpenTelemetry's span (the same trace id)
+        fields["trace_id"], fields["span_id"] = otel.span_ids(span)
+    task.request.newsflow_span = span
+    task.request.newsflow_log_token = logs.bind(**fields)
+
+
+@task_postrun.connect
+def _unbind_log_fields(task: Task, state: str | None = None, **_: object) -> None:
+    token = getattr(task.request, "newsflow_log_token", None)
+    if token is not None:
+        logs.unbind(token)
+    span = getattr(task.request, "newsflow_span", None)
+    if span is not None:
+        span.set_attribute("celery.state", state or "")
+        span.end()

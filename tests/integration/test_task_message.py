@@ -53,3 +53,34 @@ def test_hand_built_message_matches_what_celery_sends(
     assert {k: v for k, v in ours["properties"].items() if k not in volatile_properties} == {
         k: v for k, v in sent_by_celery["properties"].items() if k not in volatile_properties
     }
+
+
+def test_trace_headers_are_where_celery_puts_custom_headers(settings: Settings) -> None:
+    """The traceparent and request id ride as send_task(headers=…) would carry them: the
+    worker reads them from its task's request (worker/tasks.py)."""
+    prefix = settings.redis_key_prefix + "message-headers:"
+    isolated = settings.model_copy(update={"redis_key_prefix": prefix})
+    extra = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    extra["request_id"] = "req-1"
+    args = [{"id": "abc", "submission": {"source": "s", "text": "t"}}]
+    celery = make_celery(isolated)
+    celery.send_task(
+        PROCESS_SUBMISSION, args=args, task_id="task-2", queue=settings.queue, headers=extra
+    )
+    celery.close()
+    client = redis.Redis.from_url(settings.require_redis_url())
+    try:
+        raw = client.rpop(queue_key(isolated, settings.queue))
+        assert isinstance(raw, bytes)
+        sent_by_celery = json.loads(raw)["headers"]
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+    finally:
+        client.close()
+
+    ours = json.loads(task_message(PROCESS_SUBMISSION, "task-2", args, settings.queue, extra))
+    volatile = {"argsrepr", "origin"}
+    assert {k: v for k, v in ours["headers"].items() if k not in volatile} == {
+        k: v for k, v in sent_by_celery.items() if k not in volatile
+    }
+    assert ours["headers"]["traceparent"] == extra["traceparent"]
