@@ -41,8 +41,9 @@ def unmigrated_database(servers: Servers) -> Iterator[str]:
     name = f"newsflow_doctor_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    head = servers.postgres_url.partition("?")[0].rsplit("/", 1)[0]
-    yield f"{head}/{name}"
+    # the embedded server's URL names its socket folder in the query: keep it
+    base, question, query = servers.postgres_url.partition("?")
+    yield f"{base.rsplit('/', 1)[0]}/{name}{question}{query}"
     with psycopg.connect(servers.postgres_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
