@@ -210,8 +210,8 @@ def _ranked_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page by relevance. The matches' ids come from the GIN index alone (a materialized
     CTE, so the planner cannot instead walk received_at testing every row's tsvector);
-    the other filters and the order pick the newest ``rank_candidates`` of them, and only
-    those rows' tsvectors are read to rank them."""
+    the other filters and the order pick the newest ``rank_candidates`` of them; only
+    those rows' tsvectors are read to rank them, and only the page's rows are read whole."""
     where, params = _conditions(replace(filters, q=None))
     tsquery = _tsquery(filters, params)
     # The planner prices `search @@ query` on a sequential scan as cheap, but each test
@@ -223,7 +223,7 @@ def _ranked_page(
     if after:
         cursor = Cursor.decode(after, ranked=True)
         params.update(cursor_key=cursor.key, cursor_id=cursor.id)
-        outer = "WHERE (page.rank, page.id) < (:cursor_key, :cursor_id)"
+        outer = "WHERE (rank, id) < (:cursor_key, :cursor_id)"
     params.update(limit=limit, rank_candidates=rank_candidates)
     rows = connection.execute(
         text(
@@ -238,17 +238,17 @@ def _ranked_page(
                 WHERE {" AND ".join(where)}
                 ORDER BY s.received_at DESC, s.id DESC
                 LIMIT :rank_candidates
+            ), ranked AS (
+                SELECT c.id, ts_rank(a.search, query.tsq)::float8 AS rank
+                FROM candidates c JOIN newsflow.articles a ON a.id = c.id CROSS JOIN query
+            ), page AS MATERIALIZED (
+                SELECT * FROM ranked {outer} ORDER BY rank DESC, id DESC LIMIT :limit
             )
-            SELECT * FROM (
-                SELECT {_COLUMNS}, ts_rank(a.search, query.tsq)::float8 AS rank
-                FROM candidates c
-                JOIN newsflow.submissions s ON s.id = c.id
-                JOIN newsflow.articles a ON a.id = c.id
-                CROSS JOIN query
-            ) page
-            {outer}
+            SELECT {_COLUMNS}, page.rank
+            FROM page
+            JOIN newsflow.submissions s ON s.id = page.id
+            JOIN newsflow.articles a ON a.id = page.id
             ORDER BY page.rank DESC, page.id DESC
-            LIMIT :limit
             """
         ),
         params,
