@@ -25,7 +25,7 @@ def _corpus(connection: psycopg.Connection, source: str, count: int) -> None:
     """``count`` articles whose titles and bodies mix a few words in varied numbers and
     places (so ranks differ, and some tie), in three languages, plus a failed one."""
     rng = random.Random(7)
-    for n in range(count):
+    for _ in range(count):
         language = rng.choice(["en", "en", "ru", "uk", None])
         title = " ".join(rng.choices(WORDS, k=rng.randint(1, 4)))
         body = " ".join(rng.choices([*WORDS, "the", "and", "port"], k=rng.randint(5, 60)))
