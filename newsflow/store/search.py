@@ -11,11 +11,11 @@ Order and cursors (keyset pagination, stable under inserts):
   the cursor is the last row's ``(rank, id)``. The rank of a row depends only on the row
   and the query, so it is as stable as the row: a row re-processed while a client pages
   may move across the cursor (seen twice or not at all); others cannot.
-  Only the newest ``RANK_CANDIDATES`` matches (by ``(received_at, id)``) are ranked and
-  listed: ranking reads each row's tsvector (out of line, compressed), so ranking every
-  match of a common word took most of a second at 100,000 articles and grows with the
-  table; with the bound it costs the same whatever the table's size. A query with fewer
-  matches is ranked exactly as before. While a client pages, new matches can push the
+  Only the newest ``RANK_CANDIDATES`` matches (by id: ids are UUIDv7, in order of
+  arrival) are ranked and listed: ranking reads each row's tsvector (out of line,
+  compressed), so ranking every match of a common word took most of a second at 100,000
+  articles and grew with the table. A query with fewer matches is ranked exactly as
+  before. While a client pages, new matches can push the
   oldest candidates out of the set. ``export_documents`` still ranks every match.
 
 Full text: ``articles.search`` is a tsvector built with the configuration of the article's
@@ -208,10 +208,11 @@ def _ranked_page(
     after: str | None,
     rank_candidates: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page by relevance. The matches' ids come from the GIN index alone (a materialized
-    CTE, so the planner cannot instead walk received_at testing every row's tsvector);
-    the other filters and the order pick the newest ``rank_candidates`` of them; only
-    those rows' tsvectors are read to rank them, and only the page's rows are read whole."""
+    """A page by relevance. The matches' ids come from the GIN index alone (a fenced
+    subquery, so the planner cannot instead walk an index testing every row's tsvector),
+    newest first (ids are time-ordered); the other filters are tested on them in that order
+    until ``rank_candidates`` pass; only those rows' tsvectors are read to rank them, and
+    only the page's rows are read whole."""
     where, params = _conditions(replace(filters, q=None))
     tsquery = _tsquery(filters, params)
     # The planner prices `search @@ query` on a sequential scan as cheap, but each test
@@ -230,13 +231,16 @@ def _ranked_page(
             f"""
             WITH query AS MATERIALIZED (
                 SELECT {tsquery} AS tsq
-            ), matches AS MATERIALIZED (
-                SELECT m.id FROM newsflow.articles m, query WHERE m.search @@ query.tsq
             ), candidates AS MATERIALIZED (
-                SELECT s.id
-                FROM matches JOIN {_SOURCE} ON s.id = matches.id
-                WHERE {" AND ".join(where)}
-                ORDER BY s.received_at DESC, s.id DESC
+                SELECT matches.id FROM (
+                    SELECT m.id FROM newsflow.articles m, query
+                    WHERE m.search @@ query.tsq
+                    ORDER BY m.id DESC OFFSET 0
+                ) matches
+                WHERE EXISTS (
+                    SELECT 1 FROM {_SOURCE} WHERE s.id = matches.id AND {" AND ".join(where)}
+                )
+                ORDER BY matches.id DESC
                 LIMIT :rank_candidates
             ), ranked AS (
                 SELECT c.id, ts_rank(a.search, query.tsq)::float8 AS rank
