@@ -19,7 +19,6 @@ Prints one table and writes bench/results/consumers-<date>.json."""
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,11 +78,16 @@ def vocabulary(size: int = VOCABULARY) -> dict[str, list[str]]:
 
 def populate(database_url: str, words: dict[str, list[str]], count: int) -> float:
     """Insert ``count`` done articles (with their feed rows, through the trigger): texts
-    made here with Zipf-distributed words, copied in, then moved into the tables by SQL."""
+    made here with Zipf-distributed words, copied in, then moved into the tables by SQL,
+    ``CHUNK`` rows a transaction (no transaction long enough to hold back other readers of
+    the server's change feeds)."""
     started = time.perf_counter()
-    rng = random.Random(1)
-    weights = {
-        language: list(itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+    rng = numpy.random.default_rng(1)
+    arrays = {
+        language: numpy.array(vocabulary, dtype=object) for language, vocabulary in words.items()
+    }
+    cumulative = {
+        language: numpy.cumsum(1 / numpy.arange(1, len(vocabulary) + 1))
         for language, vocabulary in words.items()
     }
     with psycopg.connect(database_url) as connection:
@@ -98,36 +103,17 @@ def populate(database_url: str, words: dict[str, list[str]], count: int) -> floa
         connection.execute(
             "CREATE TEMP TABLE staging (n int, language text, title text, body text)"
         )
-        with connection.cursor().copy("COPY staging FROM STDIN") as copy:
-            for n in range(count):
-                language = "en" if n % 5 < 3 else ("ru" if n % 5 == 3 else "uk")
-                vocabulary, cumulative = words[language], weights[language]
-                title = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=8))
-                body = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=250))
-                copy.write_row((n, language, title, body))
-        connection.execute(
-            """
-            WITH texts AS (
-                SELECT gen_random_uuid() AS id, * FROM staging
-            ), subs AS (
-                INSERT INTO newsflow.submissions (id, source, kind, payload, received_at,
-                    status, attempts, landed_at, updated_at, finished_at)
-                SELECT id, 'bench-' || (n % 10), 'text', '{}',
-                       now() - n * interval '1 second', 'done', 1, now(), now(), now()
-                FROM texts RETURNING id
-            )
-            INSERT INTO newsflow.articles (id, source, title, lead, body, language,
-                published_at, authors, word_count, content_hash, document, processed_at)
-            SELECT id, 'bench-' || (n % 10), title, NULL, body, language,
-                   now() - n * interval '1 minute', '{}', 250, md5(body),
-                   jsonb_build_object('schema_version', 1, 'id', id, 'status', 'done',
-                       'links', jsonb_build_object('self', '/v1/articles/' || id),
-                       'source', 'bench-' || (n % 10), 'title', title, 'body', body,
-                       'language', language),
-                   now()
-            FROM texts
-            """
-        )
+        connection.commit()
+        for first in range(0, count, CHUNK):
+            with connection.cursor().copy("COPY staging FROM STDIN") as copy:
+                for n in range(first, min(first + CHUNK, count)):
+                    language = "en" if n % 5 < 3 else ("ru" if n % 5 == 3 else "uk")
+                    cum = cumulative[language]
+                    drawn = arrays[language][numpy.searchsorted(cum, rng.random(258) * cum[-1])]
+                    copy.write_row((n, language, " ".join(drawn[:8]), " ".join(drawn[8:])))
+            connection.execute(INSERT_STAGED)
+            connection.execute("TRUNCATE staging")
+            connection.commit()
         connection.execute("SET maintenance_work_mem = '512MB'")
         for _, definition in indexes:
             connection.execute(definition)
@@ -136,6 +122,30 @@ def populate(database_url: str, words: dict[str, list[str]], count: int) -> floa
         for table in ("articles", "submissions", "feed"):
             connection.execute(f"VACUUM ANALYZE newsflow.{table}")
     return time.perf_counter() - started
+
+
+CHUNK = 20_000
+INSERT_STAGED = """
+    WITH texts AS (
+        SELECT gen_random_uuid() AS id, * FROM staging
+    ), subs AS (
+        INSERT INTO newsflow.submissions (id, source, kind, payload, received_at,
+            status, attempts, landed_at, updated_at, finished_at)
+        SELECT id, 'bench-' || (n % 10), 'text', '{}',
+               now() - n * interval '1 second', 'done', 1, now(), now(), now()
+        FROM texts RETURNING id
+    )
+    INSERT INTO newsflow.articles (id, source, title, lead, body, language,
+        published_at, authors, word_count, content_hash, document, processed_at)
+    SELECT id, 'bench-' || (n % 10), title, NULL, body, language,
+           now() - n * interval '1 minute', '{}', 250, md5(body),
+           jsonb_build_object('schema_version', 1, 'id', id, 'status', 'done',
+               'links', jsonb_build_object('self', '/v1/articles/' || id),
+               'source', 'bench-' || (n % 10), 'title', title, 'body', body,
+               'language', language),
+           now()
+    FROM texts
+"""
 
 
 def feed_throughput(client: httpx.Client) -> float:

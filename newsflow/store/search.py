@@ -213,8 +213,14 @@ def _ranked_page(
     newest first (ids are time-ordered); the other filters are tested on them in that order
     until ``rank_candidates`` pass; only those rows' tsvectors are read to rank them, and
     only the page's rows are read whole."""
-    where, params = _conditions(replace(filters, q=None))
+    # the language filter is tested with the match (on the row the index found), the
+    # others on the submission
+    where, params = _conditions(replace(filters, q=None, languages=()))
     tsquery = _tsquery(filters, params)
+    language = ""
+    if filters.languages:
+        language = "AND m.language = ANY(:languages)"
+        params["languages"] = list(filters.languages)
     # The planner prices `search @@ query` on a sequential scan as cheap, but each test
     # decompresses an out-of-line tsvector: for a common word it chose a scan of the whole
     # table (seconds). JIT compilation (on for large estimates) only adds its own time.
@@ -234,7 +240,7 @@ def _ranked_page(
             ), candidates AS MATERIALIZED (
                 SELECT matches.id FROM (
                     SELECT m.id FROM newsflow.articles m, query
-                    WHERE m.search @@ query.tsq
+                    WHERE m.search @@ query.tsq {language}
                     ORDER BY m.id DESC OFFSET 0
                 ) matches
                 WHERE EXISTS (
