@@ -325,3 +325,30 @@ def get_article_document(connection: Connection, article_id: uuid.UUID) -> dict[
         text("SELECT document FROM newsflow.articles WHERE id = :id"), {"id": article_id}
     ).scalar_one_or_none()
     return dict(document) if document is not None else None
+
+
+def list_versions(connection: Connection, article_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The versions of a done article, oldest first (the view newsflow.article_versions_v1)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT version, submission_id, received_at, content_hash, title, current
+            FROM newsflow.article_versions_v1 WHERE article_id = :id ORDER BY version
+            """
+        ),
+        {"id": article_id},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def get_version_document(
+    connection: Connection, article_id: uuid.UUID, version: int
+) -> dict[str, Any] | None:
+    document = connection.execute(
+        text(
+            "SELECT document FROM newsflow.article_versions_v1 "
+            "WHERE article_id = :id AND version = :version"
+        ),
+        {"id": article_id, "version": version},
+    ).scalar_one_or_none()
+    return dict(document) if document is not None else None
