@@ -90,7 +90,9 @@ def upgrade() -> None:
                    coalesce(v.document, CASE WHEN v.version = a.version THEN a.document END)
                        AS document
             FROM newsflow.article_versions v
-            JOIN newsflow.articles_v1 a ON a.id = v.article_id;
+            JOIN newsflow.articles a ON a.id = v.article_id
+            JOIN newsflow.submissions s ON s.id = a.id
+            WHERE s.status = 'done';
 
         -- the feed says which version each change is (a column added at the end)
         CREATE OR REPLACE VIEW newsflow.article_feed AS
