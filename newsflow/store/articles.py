@@ -157,8 +157,9 @@ class VersionNotReady(Exception):
 
 
 _IDENTITY_LOCK = """
-    SELECT pg_advisory_xact_lock(
-        hashtextextended(json_build_array(CAST(%(owner)s AS text), CAST(%(source)s AS text), CAST(%(external_id)s AS text))::text, 11))
+    SELECT pg_advisory_xact_lock(hashtextextended(json_build_array(
+        CAST(%(owner)s AS text), CAST(%(source)s AS text), CAST(%(external_id)s AS text)
+    )::text, 11))
 """
 _TARGET = """
     SELECT a.id, a.version, v.submission_id, v.submission_hash, s.payload
