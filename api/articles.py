@@ -150,7 +150,7 @@ def get_versions(settings: SettingsDep, article_id: uuid.UUID) -> Versions:
     base = article_url(settings.base_url, article_id)
     return Versions(
         id=article_id,
-        version=max(row["version"] for row in rows if row["current"]),
+        version=next((row["version"] for row in rows if row["current"]), rows[-1]["version"]),
         items=[
             Version(**row, links=Links(self=f"{base}/versions/{row['version']}")) for row in rows
         ],
