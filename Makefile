@@ -44,6 +44,7 @@ bench: install
 	if command -v wrk >/dev/null; then $(BIN)/python bench/intake.py --json bench/results/intake.json; else echo "wrk not installed (apt-get install wrk): intake bench skipped"; fi
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/consumers.py
+	$(BIN)/python bench/duplicates.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install

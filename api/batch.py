@@ -31,6 +31,7 @@ class ItemResult(BaseModel):
     external_id: str | None = None
     id: uuid.UUID | None = None
     duplicate: bool = False
+    version: int | None = None
     error: str | None = None
     warning: str | None = Field(
         default=None, description="Accepted, but something was left out: what and why."
@@ -183,6 +184,7 @@ async def submit_batch(
             "external_id": submission.external_id,
             "id": str(outcome.id),
             "duplicate": outcome.duplicate,
+            "version": outcome.version,
             "error": None,
             "warning": None,
         }  # ItemResult(...).model_dump(mode="json"), without building a model per item

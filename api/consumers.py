@@ -94,6 +94,7 @@ class FeedItem(BaseModel):
     published_at: datetime | None = None
     processed_at: datetime | None = None
     changed_at: datetime
+    version: int = Field(default=1, description="The article's version (see /versions).")
     links: Links
     document: ArticleDocument | None = Field(
         default=None, description="The article document, with `include=document`."
@@ -319,6 +320,7 @@ def read_feed(
             published_at=row.published_at,
             processed_at=row.processed_at,
             changed_at=row.changed_at,
+            version=row.version,
             links=_link(settings, row.article_id),
             document=ArticleDocument.model_validate(row.document) if row.document else None,
         )

@@ -65,6 +65,7 @@ def _accept_all(
                 external_id=checked.external_id,
                 id=accepted.id,
                 duplicate=accepted.duplicate,
+                version=accepted.version,
                 warning=f"published_at: {unusable!r} is not a usable date (unreadable, or "
                 f"out of range); accepted without it, kept in metadata.{UNUSABLE_DATE}"
                 if unusable is not None

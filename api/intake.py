@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import redis
 import redis.asyncio
 
-from newsflow.contract import Submission
+from newsflow.contract import Submission, canonical_hash
 from newsflow.ids import new_submission_id
 from newsflow.logs import message_headers
 from newsflow.settings import Settings
@@ -33,22 +31,47 @@ from newsflow.taskmessage import (
 )
 from newsflow.taskqueue import PROCESS_SUBMISSION
 
-# If any claim key is taken, answer {its index, its value} and change nothing; else take
-# them all, mark the submission queued and push its task message, all or nothing.
-# KEYS = claim keys..., status key, queue key; ARGV = claim value, ttl, message.
-_CLAIM_AND_PUSH = """
-for i = 1, claims do
-  local existing = redis.call('GET', KEYS[i])
-  if existing then return {i, existing} end
+# The claim value is "<article id>|<content hash>|<version>" (the canonical hash of the
+# submission). An Idempotency-Key already taken is a plain repeat: answer {its index, its
+# value} and change nothing. The (source, external_id) taken with the same content is a
+# no-op (answered the same way); with other content this submission is the next version of
+# that article. Else take every claim with the value, put it in the submission's status
+# key too (the worker reads there which article and version it is), push the task message
+# and answer {-1, value}, all or nothing. A value from before versions ("<id>|<hash>") is
+# version 1.
+_DECIDE = """
+local function decide(first, claims, identity, id, hash)
+  for i = 1, claims do
+    if i ~= identity then
+      local existing = redis.call('GET', KEYS[first + i - 1])
+      if existing then return {i, existing} end
+    end
+  end
+  if identity > 0 then
+    local existing = redis.call('GET', KEYS[first + identity - 1])
+    if existing then
+      local article, known, version = string.match(existing, '^([^|]*)|([^|]*)|?(%d*)$')
+      if known == hash then return {identity, existing} end
+      return article .. '|' .. hash .. '|' .. ((tonumber(version) or 1) + 1)
+    end
+  end
+  return id .. '|' .. hash .. '|1'
 end
-for i = 1, claims do
-  redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
-end
-redis.call('SET', KEYS[claims + 1], 'queued', 'EX', ARGV[2])
-redis.call('LPUSH', KEYS[claims + 2], ARGV[3])
-return false
 """
-_ACCEPT = "local claims = #KEYS - 2\n" + _CLAIM_AND_PUSH
+# KEYS = claim keys..., status key, queue key; ARGV = "<id>|<hash>", ttl, message,
+# index of the (source, external_id) claim among the claims (0: none).
+_CLAIM_AND_PUSH = """
+local id, hash = string.match(ARGV[1], '^([^|]*)|(.*)$')
+local value = decide(1, claims, tonumber(ARGV[4]), id, hash)
+if type(value) == 'table' then return value end
+for i = 1, claims do
+  redis.call('SET', KEYS[i], value, 'EX', ARGV[2])
+end
+redis.call('SET', KEYS[claims + 1], value, 'EX', ARGV[2])
+redis.call('LPUSH', KEYS[claims + 2], ARGV[3])
+return {-1, value}
+"""
+_ACCEPT = _DECIDE + "local claims = #KEYS - 2\n" + _CLAIM_AND_PUSH
 
 
 def count_in_window(key: str, window_ms: str) -> str:
@@ -75,9 +98,10 @@ def retry_after_seconds(left_ms: int) -> int:
 # the limit, answer {0, milliseconds left in the window} and change nothing else.
 # KEYS += rate-limit key; ARGV += limit, window (ms).
 _ACCEPT_LIMITED = (
-    count_in_window("KEYS[#KEYS]", "ARGV[5]")
+    _DECIDE
+    + count_in_window("KEYS[#KEYS]", "ARGV[6]")
     + """
-if count > tonumber(ARGV[4]) then return {0, left} end
+if count > tonumber(ARGV[5]) then return {0, left} end
 local claims = #KEYS - 3
 """
     + _CLAIM_AND_PUSH
@@ -87,43 +111,43 @@ local claims = #KEYS - 3
 # Many submissions in one call, each all-or-nothing on its own as in _ACCEPT (a duplicate
 # does not refuse the rest). KEYS = for each item its claim keys then its status key, and
 # the queue keys last (articles, then fetch: see taskmessage.queue_for); ARGV = ttl, the
-# layout ("<claims>:<message length>:<1 articles | 2 fetch>," per item), each
-# item's claim value, and all the task messages end to end in ONE argument. Redis reads an
-# argument of 32 KB or more in one go, where it reads other commands 16 KB at a time, and
-# with `appendfsync always` it fsyncs after each read that ran a write: messages sent one
-# by one (14 KB each) cost an fsync apiece, a chunk of them in one argument costs one.
-# Answers per item 0 (accepted) or {claim index, its value}.
-_ACCEPT_MANY = """
+# layout ("<claims>:<message length>:<1 articles | 2 fetch>:<identity index>," per item),
+# each item's "<id>|<hash>", and all the task messages end to end in ONE argument. Redis
+# reads an argument of 32 KB or more in one go, where it reads other commands 16 KB at a
+# time, and with `appendfsync always` it fsyncs after each read that ran a write: messages
+# sent one by one (14 KB each) cost an fsync apiece, a chunk of them in one argument costs
+# one. Answers per item what _ACCEPT answers.
+_ACCEPT_MANY = (
+    _DECIDE
+    + """
 local ttl = ARGV[1]
 local blob = ARGV[#ARGV]
 local queues = {KEYS[#KEYS - 1], KEYS[#KEYS]}
 local results = {}
-local key, value, offset, n = 1, 3, 1, 0
-for claims, length, queue in string.gmatch(ARGV[2], '(%d+):(%d+):(%d),') do
+local key, arg, offset, n = 1, 3, 1, 0
+for claims, length, queue, identity in string.gmatch(ARGV[2], '(%d+):(%d+):(%d):(%d+),') do
   claims = tonumber(claims)
   length = tonumber(length)
   n = n + 1
-  results[n] = 0
-  for i = 0, claims - 1 do
-    local existing = redis.call('GET', KEYS[key + i])
-    if existing then
-      results[n] = {i + 1, existing}
-      break
-    end
-  end
-  if results[n] == 0 then
+  local id, hash = string.match(ARGV[arg], '^([^|]*)|(.*)$')
+  local value = decide(key, claims, tonumber(identity), id, hash)
+  if type(value) == 'table' then
+    results[n] = value
+  else
     for i = 0, claims - 1 do
-      redis.call('SET', KEYS[key + i], ARGV[value], 'EX', ttl)
+      redis.call('SET', KEYS[key + i], value, 'EX', ttl)
     end
-    redis.call('SET', KEYS[key + claims], 'queued', 'EX', ttl)
+    redis.call('SET', KEYS[key + claims], value, 'EX', ttl)
     redis.call('LPUSH', queues[tonumber(queue)], string.sub(blob, offset, offset + length - 1))
+    results[n] = {-1, value}
   end
   key = key + claims + 1
-  value = value + 1
+  arg = arg + 1
   offset = offset + length
 end
 return results
 """
+)
 # submissions per call of _ACCEPT_MANY: bounds how long one call holds Redis (~1.4 MB)
 ACCEPT_MANY_CHUNK = 100
 
@@ -156,19 +180,17 @@ class IdempotencyMismatch(Exception):
 
 @dataclass(frozen=True)
 class Intake:
-    id: uuid.UUID
-    duplicate: bool
+    id: uuid.UUID  # the article's
+    duplicate: bool  # a plain repeat, or the same content again: nothing was queued
+    version: int = 1  # the article's version this submission is (or repeats)
 
 
-def canonical_hash(submission: Submission) -> str:
-    """What "the same body" means for an Idempotency-Key: the submission as validated,
-    every field, keys sorted."""
-    canonical = submission.model_dump(mode="json")
-    try:
-        encoded = orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # integers beyond 64 bits (see contract.json_bytes)
-        encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()
-    return hashlib.sha256(encoded).hexdigest()[:32]
+def parse_claim(value: bytes | str) -> tuple[uuid.UUID, str, int]:
+    """A claim (or status key) value: the article's id, the content hash, the version."""
+    text = value.decode() if isinstance(value, bytes) else value
+    article_id, _, rest = text.partition("|")
+    content_hash, _, version = rest.partition("|")
+    return uuid.UUID(article_id), content_hash, int(version or 1)
 
 
 def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
@@ -177,7 +199,7 @@ def status_key(settings: Settings, submission_id: uuid.UUID | str) -> str:
 
 def _claim_keys(
     settings: Settings, owner: str, submission: Submission, idempotency_key: str | None
-) -> list[str]:
+) -> tuple[list[str], int]:
     """The claims are the owner's (the API key's owner, see newsflow/apikeys.py): another
     owner's same Idempotency-Key or (source, external_id) is a different submission, and
     never learns of this one."""
@@ -191,7 +213,7 @@ def _claim_keys(
             f"{submission.source}\0{submission.external_id}".encode()
         ).hexdigest()
         keys.append(f"{prefix}external-id:{owner}:{digest}")
-    return keys
+    return keys, len(keys) if submission.external_id else 0
 
 
 @dataclass(frozen=True)
@@ -200,6 +222,7 @@ class _Prepared:
     queue: str
     keys: list[str]
     args: list[Any]
+    identity: int  # index of the (source, external_id) claim among the keys, 0 if none
     body_hash: str
     idempotency_key: str | None
 
@@ -234,42 +257,42 @@ class SubmissionIntake:
     ) -> _Prepared:
         submission_id = new_submission_id()
         task_id = str(submission_id)
-        # only an Idempotency-Key promises "same key, same body" (see _outcome): the body
-        # as parsed, so indentation, key order or escapes do not make it another one
-        body_hash = canonical_hash(submission) if idempotency_key else ""
+        claims, identity = _claim_keys(self.settings, owner, submission, idempotency_key)
+        # the body as parsed, so indentation, key order or escapes do not make it another
+        # one: the same Idempotency-Key must come with it (see _outcome), and the same
+        # (source, external_id) with it is a no-op, with another a new version
+        body_hash = canonical_hash(submission) if claims else ""
         payload = submission.model_dump(mode="json", exclude_unset=True)
         message: ProcessMessage = {
             "id": task_id,
             "received_at": datetime.now(UTC).isoformat(),
             "idempotency_key": idempotency_key,
             "submission": payload,
+            "owner": owner,
         }
         queue = queue_for(self.settings, payload)
-        keys = [
-            *_claim_keys(self.settings, owner, submission, idempotency_key),
-            status_key(self.settings, task_id),
-            queue_key(self.settings, queue),
-        ]
+        keys = [*claims, status_key(self.settings, task_id), queue_key(self.settings, queue)]
         args = [
             f"{task_id}|{body_hash}",
             self.settings.idempotency_ttl_seconds,
             # the request's traceparent and id: one dict lookup each (api/requestlog.py)
             task_message(PROCESS_SUBMISSION, task_id, [message], queue, message_headers()),
+            identity,
         ]
-        return _Prepared(submission_id, queue, keys, args, body_hash, idempotency_key)
+        return _Prepared(submission_id, queue, keys, args, identity, body_hash, idempotency_key)
 
     @staticmethod
     def _outcome(prepared: _Prepared, existing: Any) -> Intake:
-        if not existing:
-            return Intake(prepared.submission_id, duplicate=False)
         index, stored = existing
-        original_id, _, original_hash = stored.decode().partition("|")
+        article_id, known_hash, version = parse_claim(stored)
+        if index == -1:  # accepted: a new article, or a new version of one
+            return Intake(article_id, duplicate=False, version=version)
         # only the Idempotency-Key promises "same key, same body"; a repeated
-        # (source, external_id) simply answers the original
+        # (source, external_id) with the same content answers the original
         if prepared.idempotency_key is not None and index == 1:
-            if original_hash != prepared.body_hash:
-                raise IdempotencyMismatch(original_id)
-        return Intake(uuid.UUID(original_id), duplicate=True)
+            if known_hash != prepared.body_hash:
+                raise IdempotencyMismatch(str(article_id))
+        return Intake(article_id, duplicate=True, version=version)
 
     async def accept_async(
         self,
@@ -338,7 +361,9 @@ class SubmissionIntake:
                     keys += [*claims, one.keys[-2]]  # its claims, its status key
                     values.append(one.args[0])
                     fetch = one.queue == self.settings.fetch_queue
-                    layout.append(f"{len(claims)}:{len(one.args[2])}:{2 if fetch else 1},")
+                    layout.append(
+                        f"{len(claims)}:{len(one.args[2])}:{2 if fetch else 1}:{one.identity},"
+                    )
                 keys += [
                     queue_key(self.settings, self.settings.queue),
                     queue_key(self.settings, self.settings.fetch_queue),

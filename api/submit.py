@@ -235,6 +235,7 @@ async def _accept(
             "status": status.value,
             "links": {"self": link},
             "duplicate": result.duplicate,
+            "version": result.version,
         }
     )  # what Accepted(...).model_dump(mode="json") gives, without building the model
     return Answer(200 if result.duplicate else 202, content, {"Location": link})

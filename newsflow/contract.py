@@ -4,6 +4,7 @@ consumers get back. Versioned by ``SCHEMA_VERSION``."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import re
@@ -298,6 +299,17 @@ class Submission(BaseModel):
         return "html" if self.html is not None else "url"
 
 
+def canonical_hash(submission: Submission) -> str:
+    """What "the same body" means for an Idempotency-Key, and "the same content" for a
+    resent (source, external_id): the submission as validated, every field, keys sorted."""
+    canonical = submission.model_dump(mode="json")
+    try:
+        encoded = orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers beyond 64 bits (see contract.json_bytes)
+        encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
 class Links(BaseModel):
     self: str
 
@@ -314,7 +326,14 @@ class Accepted(BaseModel):
     status: Status
     links: Links
     duplicate: bool = Field(
-        default=False, description="True when this repeats an earlier submission."
+        default=False,
+        description="True when this repeats an earlier submission (same Idempotency-Key, "
+        "or the same source, external_id and content): nothing new was queued.",
+    )
+    version: int = Field(
+        default=1,
+        description="The article's version this submission is: a resent (source, "
+        "external_id) with other content is the next version of the same article.",
     )
 
 
@@ -394,6 +413,11 @@ class EnricherRun(BaseModel):
     version: str
 
 
+class NearDuplicate(BaseModel):
+    id: uuid.UUID
+    distance: int = Field(description="SimHash bits that differ.")
+
+
 class ArticleDocument(BaseModel):
     """What consumers read. Text fields are filled once ``status`` is ``done``."""
 
@@ -416,6 +440,25 @@ class ArticleDocument(BaseModel):
     images: list[Image] = Field(default_factory=list)
     word_count: int | None = None
     content_hash: str | None = None
+    version: int | None = Field(
+        default=None,
+        description="Which version of the article this is (1, 2, …): a resent (source, "
+        "external_id) with other content is a new version; see /versions.",
+    )
+    canonical_url: str | None = Field(
+        default=None,
+        description="`url` without tracking parameters, default port or fragment.",
+    )
+    duplicate_of: uuid.UUID | None = Field(
+        default=None,
+        description="The earliest article stored before this one with the same content hash "
+        "or canonical URL, when it was written.",
+    )
+    near_duplicates: list[NearDuplicate] = Field(
+        default_factory=list,
+        description="Articles stored before this one whose SimHash differs in at most 3 bits "
+        "(same language), when it was written.",
+    )
 
     language: str | None = None
     language_confidence: float | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import orjson
 import redis
@@ -26,10 +26,11 @@ class ProcessMessage(TypedDict):
     """The one argument of the process_submission task, as intake, replays and reprocessing
     build it and the worker reads it (JSON on the wire)."""
 
-    id: str  # the submission's id, which is also the article's
+    id: str  # the submission's id (also the article's, unless it is a later version)
     received_at: str  # ISO 8601, when the API accepted it
     idempotency_key: str | None
     submission: dict[str, Any]  # the payload as accepted (Submission, unset fields left out)
+    owner: NotRequired[str | None]  # whose claims (newsflow/apikeys.py); absent before 0011
 
 
 _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"

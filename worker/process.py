@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from newsflow.contract import FINAL_STATUSES, Status, Submission, json_bytes
+from newsflow import redisconn
+from newsflow.contract import FINAL_STATUSES, Status, Submission, canonical_hash, json_bytes
 from newsflow.settings import Settings
-from newsflow.store import submissions
+from newsflow.store import articles, submissions
 from newsflow.store.db import get_engine
 from newsflow.taskmessage import ProcessMessage
 from worker.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
@@ -60,6 +62,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
         external_id=message["submission"].get("external_id"),
         received_at=datetime.fromisoformat(message["received_at"]),
     )
+    claimed = _claimed(message, settings)
     with get_engine(database_url).connect() as connection:
         with _timed(stages, "land"), connection.begin():
             landing = submissions.land_raw_submission(
@@ -75,6 +78,10 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
                 # no wait for the WAL flush: the message stays unacknowledged in Redis until
                 # the article's own commit, which is flushed, and flushes this one with it
                 wait_for_flush=False,
+                owner=message.get("owner"),
+                article_id=claimed[0],
+                version=claimed[1],
+                submission_hash=claimed[2] or None,
             )
         if landing.status in FINAL_STATUSES:
             log.info(
@@ -92,24 +99,42 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
         if isinstance(outcome, Status):
             return outcome
 
+        claim = articles.Claim(
+            submission_id=info.id,
+            owner=landing.owner,
+            source=info.source,
+            external_id=info.external_id,
+            submission_hash=landing.submission_hash or _submission_hash(message),
+            received_at=info.received_at,
+            article_id=landing.article_id,
+            version=landing.version,
+        )
         try:
             with _timed(stages, "persist"), connection.begin():
-                written = persist(connection, info, outcome)
+                placed = persist(connection, info, outcome, claim)
+        except articles.VersionNotReady as exc:
+            raise TransientError(str(exc)) from exc
         except Exception as exc:
             if is_transient(exc):
                 raise
             log.exception("submission %s could not be stored", info.id)
             return _finish(connection, info.id, Status.failed, f"cannot store: {exc}")
-        log.info(
-            "submission %s %s",
-            info.id,
-            "done" if written else "was already final",
-            extra={
-                "status": Status.done.value,
-                "stages_ms": stages,
-                "total_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
+        timings = {
+            "status": Status.done.value,
+            "stages_ms": stages,
+            "total_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if placed is None:
+            log.info("submission %s was already final", info.id, extra=timings)
+        else:
+            log.info(
+                "submission %s done: article %s version %s%s",
+                info.id,
+                placed.article_id,
+                placed.version,
+                " (the same content again)" if placed.repeat else "",
+                extra=timings,
+            )
         return Status.done
 
 
@@ -120,6 +145,40 @@ def _timed(stages: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         stages[stage] = round((time.perf_counter() - started) * 1000, 2)
+
+
+def _claimed(
+    message: ProcessMessage, settings: Settings
+) -> tuple[uuid.UUID | None, int | None, str]:
+    """Which article and version intake made this submission, and its content hash, from
+    the submission's Redis status key (api/intake.py); nothing when the key is gone."""
+    try:
+        value = _redis(settings).get(f"{settings.redis_key_prefix}submission:{message['id']}")
+    except redis.RedisError:
+        log.warning("cannot read the claim of %s; reconciled by PostgreSQL", message["id"])
+        return None, None, ""
+    if not isinstance(value, bytes) or value.count(b"|") != 2:
+        return None, None, ""
+    article_id, content_hash, version = value.decode().split("|")
+    return uuid.UUID(article_id), int(version), content_hash
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _redis(settings: Settings) -> redis.Redis:
+    """One client per process (and Redis URL, plain or Sentinel: newsflow/redisconn.py)."""
+    url = settings.require_redis_url()
+    if url not in _clients:
+        _clients[url] = redisconn.sync_client(settings, socket_timeout=5)
+    return _clients[url]
+
+
+def _submission_hash(message: ProcessMessage) -> str:
+    try:
+        return canonical_hash(Submission.model_validate(message["submission"]))
+    except ValidationError:
+        return ""  # it fails in the pipeline, with the reason
 
 
 def _run_pipeline(

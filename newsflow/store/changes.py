@@ -101,6 +101,7 @@ class FeedRow:
     published_at: datetime | None
     processed_at: datetime | None
     document: dict[str, Any] | None
+    version: int = 1  # the article's version now (migration 0011)
 
     @property
     def cursor(self) -> str:
@@ -154,7 +155,7 @@ def read_feed(
         text(
             f"""
             SELECT f.xid::text AS xid, f.position, f.article_id, f.changed_at, f.status,
-                   f.title, f.language, f.published_at, f.processed_at,
+                   f.title, f.language, f.published_at, f.processed_at, f.version,
                    {document} AS document
             FROM newsflow.article_feed f {joins}
             WHERE (f.xid, f.position) > (CAST(:xid AS xid8), :position)
@@ -181,6 +182,7 @@ def read_feed(
             published_at=row.published_at,
             processed_at=row.processed_at,
             document=row.document,
+            version=row.version,
         )
         for row in rows
     ]

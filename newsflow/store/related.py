@@ -1,10 +1,7 @@
-"""Duplicates and translations of an article, computed when asked, so they are right
-whatever order the articles arrived in.
-
-- exact duplicate: the same normalised body (content hash);
-- near duplicate: SimHash fingerprints within a few bits, same language, close in time;
-- translation: another language, close in time, sharing most canonical entities (which
-  are keyed across languages: `country:LT` is Lithuania, Литва and Литва) and figures."""
+"""Translations of an article, computed when asked, so they are right whatever order the
+articles arrived in: another language, close in time, sharing most canonical entities
+(which are keyed across languages: `country:LT` is Lithuania, Литва and Литва) and
+figures. Duplicates are found when an article is written: newsflow/store/duplicates.py."""
 
 from __future__ import annotations
 
@@ -14,30 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-NEAR_DUPLICATE_BITS = 6
 WINDOW = "3 days"
-
-_DUPLICATES = text(
-    f"""
-    WITH me AS (
-        SELECT id, language, content_hash, simhash,
-               coalesce(published_at, processed_at) AS at
-        FROM newsflow.articles WHERE id = :id
-    )
-    SELECT a.id, a.title, a.language, a.source,
-           CASE WHEN a.content_hash = me.content_hash THEN 'exact' ELSE 'near' END AS kind,
-           bit_count(CAST(a.simhash # me.simhash AS bit(64))) AS distance
-    FROM newsflow.articles a, me
-    WHERE a.id <> me.id
-      AND (a.content_hash = me.content_hash
-           OR (a.language IS NOT DISTINCT FROM me.language
-               AND coalesce(a.published_at, a.processed_at)
-                   BETWEEN me.at - interval '{WINDOW}' AND me.at + interval '{WINDOW}'
-               AND bit_count(CAST(a.simhash # me.simhash AS bit(64))) <= :bits))
-    ORDER BY distance, a.id
-    LIMIT 50
-    """
-)
 
 _TRANSLATIONS = text(
     f"""
@@ -82,11 +56,6 @@ _TRANSLATIONS = text(
     LIMIT 20
     """
 )
-
-
-def find_duplicates(connection: Connection, article_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = connection.execute(_DUPLICATES, {"id": article_id, "bits": NEAR_DUPLICATE_BITS})
-    return [dict(row._mapping) for row in rows]
 
 
 def find_translations(connection: Connection, article_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -105,7 +105,8 @@ class Cursor:
 
 
 def _conditions(filters: ArticleFilters) -> tuple[list[str], dict[str, Any]]:
-    where = ["s.status = :status"]
+    # a done submission that became a version of another article is listed as that article
+    where = ["s.status = :status", "(a.id IS NOT NULL OR s.status <> 'done')"]
     params: dict[str, Any] = {"status": filters.status.value}
     if filters.sources:
         where.append("s.source = ANY(:sources)")

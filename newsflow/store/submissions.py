@@ -21,15 +21,22 @@ class Landing:
     status: Status
     attempts: int
     deliveries: int
+    # which article and version it is, as first landed (see articles.Claim)
+    owner: str | None = None
+    article_id: uuid.UUID | None = None
+    version: int | None = None
+    submission_hash: str | None = None
 
 
 _LAND = """
     INSERT INTO newsflow.submissions AS s
         (id, source, external_id, idempotency_key, kind, payload, received_at, status,
-         attempts, deliveries, last_message, landed_at, updated_at)
+         attempts, deliveries, last_message, landed_at, updated_at, owner, article_id, version,
+         submission_hash)
     VALUES
         (%(id)s, %(source)s, %(external_id)s, %(idempotency_key)s, %(kind)s,
-         %(payload)s::jsonb, %(received_at)s, 'processing', 1, 1, %(message)s, now(), now())
+         %(payload)s::jsonb, %(received_at)s, 'processing', 1, 1, %(message)s, now(), now(),
+         %(owner)s, %(article_id)s, %(version)s, %(submission_hash)s)
     ON CONFLICT (id) DO UPDATE SET
         attempts = s.attempts + 1,
         -- the same message delivered again means the last try never finished
@@ -39,8 +46,13 @@ _LAND = """
         last_message = EXCLUDED.last_message,
         status = CASE WHEN s.status IN ('done', 'failed', 'dead')
                       THEN s.status ELSE 'processing' END,
-        updated_at = now()
-    RETURNING status, attempts, deliveries
+        updated_at = now(),
+        -- what it is stays what it was first landed as (or became when stored)
+        owner = coalesce(s.owner, EXCLUDED.owner),
+        article_id = coalesce(s.article_id, EXCLUDED.article_id),
+        version = coalesce(s.version, EXCLUDED.version),
+        submission_hash = coalesce(s.submission_hash, EXCLUDED.submission_hash)
+    RETURNING status, attempts, deliveries, owner, article_id, version, submission_hash
 """
 
 
@@ -56,6 +68,10 @@ def land_raw_submission(
     received_at: datetime,
     message: str,
     wait_for_flush: bool = True,
+    owner: str | None = None,
+    article_id: uuid.UUID | None = None,
+    version: int | None = None,
+    submission_hash: str | None = None,
 ) -> Landing:
     """Keep the raw submission before anything else can fail. ``message`` identifies one
     delivery attempt (task id and retry number): seeing it again counts a redelivery.
@@ -74,6 +90,10 @@ def land_raw_submission(
         "payload": payload_json,
         "received_at": received_at,
         "message": message,
+        "owner": owner,
+        "article_id": article_id,
+        "version": version,
+        "submission_hash": submission_hash,
     }
     pg = driver_connection(connection)
     with pg.pipeline(), pg.cursor() as cursor:
@@ -83,8 +103,8 @@ def land_raw_submission(
         row = cursor.fetchone()
     if row is None:  # RETURNING answers one row, inserted or updated
         raise RuntimeError(f"landing {submission_id} returned nothing")
-    status, attempts, deliveries = row
-    return Landing(Status(status), attempts, deliveries)
+    status, attempts, deliveries, *claim = row
+    return Landing(Status(status), attempts, deliveries, *claim)
 
 
 # for pipelines on the driver's cursor. Locking the submission row serialises two copies
@@ -114,7 +134,7 @@ def get_submission(connection: Connection, submission_id: uuid.UUID) -> dict[str
         text(
             """
             SELECT id, source, external_id, received_at, status, attempts, error, finished_at,
-                   payload
+                   payload, owner, article_id, version
             FROM newsflow.submissions WHERE id = :id
             """
         ),
@@ -125,7 +145,7 @@ def get_submission(connection: Connection, submission_id: uuid.UUID) -> dict[str
 
 _LISTED = """
     id, source, external_id, idempotency_key, received_at, status, attempts, error,
-    finished_at, payload
+    finished_at, payload, owner, article_id, version
 """
 
 
@@ -177,6 +197,7 @@ def reprocess_message(row: dict[str, Any]) -> ProcessMessage:
         "received_at": row["received_at"].isoformat(),
         "idempotency_key": row["idempotency_key"],
         "submission": row["payload"],
+        "owner": row.get("owner"),
     }
 
 

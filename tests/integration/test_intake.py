@@ -212,7 +212,8 @@ def test_known_external_id_under_a_new_idempotency_key_answers_the_original(
     client: TestClient,
 ) -> None:
     """Found by the generated-requests test: a fresh Idempotency-Key must not turn a
-    repeated (source, external_id) into an 'Idempotency-Key reused' error."""
+    repeated (source, external_id) into an 'Idempotency-Key reused' error; with other
+    content it is the article's next version (see test_revisions.py)."""
     body = {"source": "feed-x", "external_id": uuid.uuid4().hex, "text": ARTICLE}
     first = client.post("/v1/articles", json=body)
     updated = client.post(
@@ -220,5 +221,6 @@ def test_known_external_id_under_a_new_idempotency_key_answers_the_original(
         json={**body, "text": ARTICLE + " Updated."},
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
-    assert updated.status_code == 200
+    assert updated.status_code == 202
     assert updated.json()["id"] == first.json()["id"]
+    assert updated.json()["version"] == 2

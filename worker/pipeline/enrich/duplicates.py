@@ -9,6 +9,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 
+import courlan
 import numpy
 
 from worker.pipeline.article import EnrichedArticle
@@ -65,3 +66,14 @@ def _shingles(text: str) -> Iterator[str]:
 
 def hamming(a: int, b: int) -> int:
     return ((a ^ b) & ((1 << _BITS) - 1)).bit_count()
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL duplicates are found by: lower-case host, no default port, no fragment, no
+    tracking parameters (utm_*, fbclid, …), query parameters sorted (courlan)."""
+    if not url:
+        return None
+    try:
+        return str(courlan.normalize_url(url, strict=True))
+    except (ValueError, AttributeError):
+        return None

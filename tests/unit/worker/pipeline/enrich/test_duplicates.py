@@ -43,3 +43,16 @@ def test_fingerprint_of_a_long_text_is_computed_in_bounded_memory_and_unchanged(
 
     for text in ["", "one", "one two", SEED, " ".join([SEED] * 70)]:  # 70 seeds: 3 blocks
         assert simhash(text) == all_at_once(text)
+
+
+def test_canonical_url_drops_tracking_parameters_default_port_and_fragment() -> None:
+    from worker.pipeline.enrich.duplicates import canonical_url
+
+    assert (
+        canonical_url("https://News.Example.com:443/world/story?utm_source=x&id=7&fbclid=z#top")
+        == "https://news.example.com/world/story?id=7"
+    )
+    assert canonical_url("https://news.example.com/world/story?id=7&utm_medium=social") == (
+        canonical_url("https://news.example.com/world/story?id=7")
+    )
+    assert canonical_url(None) is None
