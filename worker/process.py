@@ -18,6 +18,7 @@ from newsflow.settings import Settings
 from newsflow.store import submissions
 from newsflow.store.db import get_engine
 from newsflow.taskmessage import ProcessMessage
+from worker import metrics
 from worker.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
 from worker.persist import persist
 from worker.pipeline.article import EnrichedArticle, ParseError, SubmissionInfo
@@ -56,7 +57,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
         received_at=datetime.fromisoformat(message["received_at"]),
     )
     with get_engine(database_url).connect() as connection:
-        with connection.begin():
+        with metrics.STAGE["land"].time(), connection.begin():
             landing = submissions.land_raw_submission(
                 connection,
                 submission_id=info.id,
@@ -71,6 +72,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
                 # the article's own commit, which is flushed, and flushes this one with it
                 wait_for_flush=False,
             )
+        metrics.DELIVERED[landing.deliveries > 1].inc()
         if landing.status in FINAL_STATUSES:
             log.info(
                 "submission %s already %s; delivery %s skipped", info.id, landing.status, delivery
@@ -88,7 +90,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
             return outcome
 
         try:
-            with connection.begin():
+            with metrics.STAGE["persist"].time(), connection.begin():
                 written = persist(connection, info, outcome)
         except Exception as exc:
             if is_transient(exc):
@@ -107,7 +109,8 @@ def _run_pipeline(
     try:
         submission = Submission.model_validate(message["submission"])
         if submission.kind == "url":
-            submission = fetch_content(submission, settings)
+            with metrics.STAGE["fetch"].time():
+                submission = fetch_content(submission, settings)
     except ValidationError as exc:
         return _finish(connection, info.id, Status.failed, f"invalid submission: {exc}")
     except FetchRefused as exc:
@@ -118,7 +121,10 @@ def _run_pipeline(
         return _finish(connection, info.id, Status.failed, f"fetch failed: {exc.reason}")
 
     try:
-        return enrich(parse(submission))
+        with metrics.STAGE["parse"].time():
+            parsed = parse(submission)
+        with metrics.STAGE["enrich"].time():
+            return enrich(parsed, observe=metrics.observe_enricher)
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(connection, info.id, Status.failed, reason)
