@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY worker ./worker
 COPY newsflow ./newsflow
+COPY cli ./cli
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && useradd --create-home --uid 10001 newsflow
 USER newsflow
