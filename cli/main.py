@@ -53,7 +53,7 @@ def api(workers: int) -> None:
     settings = get_settings()
     with ExitStack() as stack:
         if workers > 1:  # /metrics adds up every uvicorn worker's counts (newsflow/metrics.py)
-            stack.enter_context(private_multiprocess_dir("api"))
+            stack.enter_context(private_multiprocess_dir("api", forked=False))
         _run_api(settings, workers)
 
 
@@ -108,7 +108,7 @@ def worker(
     with ExitStack() as stack:
         if settings.worker_metrics_port is not None:
             # the pool children count into files the parent serves (worker/metrics.py)
-            stack.enter_context(private_multiprocess_dir("worker"))
+            stack.enter_context(private_multiprocess_dir("worker", forked=True))
         _run_worker(settings, concurrency, queues, ready_file, celery_args)
 
 

@@ -26,13 +26,16 @@ MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @contextmanager
-def private_multiprocess_dir(group: str) -> Iterator[str]:
+def private_multiprocess_dir(group: str, *, forked: bool) -> Iterator[str]:
     """Set PROMETHEUS_MULTIPROC_DIR for this process and its children, to a fresh directory
-    removed afterwards (nothing of an earlier run is added up); one set already is kept."""
+    removed afterwards (nothing of an earlier run is added up); one set already is kept.
+    ``forked``: the counting processes are forks of this one (Celery's prefork pool), which
+    must then not have imported prometheus_client yet; spawned ones (uvicorn's workers)
+    import it afresh."""
     if os.environ.get(MULTIPROC_DIR):
         yield os.environ[MULTIPROC_DIR]
         return
-    if "prometheus_client.values" in sys.modules:
+    if forked and "prometheus_client.values" in sys.modules:
         # too late: the metrics already defined would be this process's alone
         raise RuntimeError(f"prometheus_client was imported before {MULTIPROC_DIR} was set")
     path = tempfile.mkdtemp(prefix=f"newsflow-metrics-{group}-")
@@ -40,6 +43,7 @@ def private_multiprocess_dir(group: str) -> Iterator[str]:
     try:
         yield path
     finally:
+        del os.environ[MULTIPROC_DIR]
         shutil.rmtree(path, ignore_errors=True)
 
 
