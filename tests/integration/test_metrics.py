@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +19,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from newsflow.embedded import free_port
 from newsflow.settings import Settings
-from tests.conftest import SEED, Servers, WorkerProcess, api_over_http, own_database, settings_env
+from tests.conftest import (
+    ROOT,
+    SEED,
+    Servers,
+    WorkerProcess,
+    api_over_http,
+    own_database,
+    settings_env,
+)
 from worker.pipeline.enrich import ENRICHERS
 
 pytestmark = pytest.mark.integration
@@ -193,3 +203,46 @@ def test_worker_metrics_count_tasks_stages_and_queue(
         assert value(samples, "newsflow_worker_stage_seconds_count", stage="parse") == 1
     finally:
         worker.stop()
+
+
+def test_api_with_two_uvicorn_workers_serves_their_sum(
+    own: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`newsflow api --workers 2`: whichever worker answers a scrape, it adds up both
+    workers' counts (prometheus_client's multiprocess mode, newsflow/metrics.py)."""
+    port = free_port()
+    env = settings_env(own.model_copy(update={"api_port": port}))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log_path = tmp_path_factory.mktemp("metrics-api") / "api.log"
+    with log_path.open("wb") as log:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "cli", "api", "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"{base}/healthz").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait_for(healthy, f"the API answers ({log_path.read_text()[-2000:]})")
+        submissions = 12
+        for _ in range(submissions):
+            # a connection each, so both uvicorn workers take some
+            with httpx.Client() as client:
+                response = client.post(f"{base}/v1/articles", json=_article(uuid.uuid4().hex))
+                assert response.status_code == 202, response.text
+        for _ in range(6):  # a connection each: both workers answer some
+            samples = scrape(f"{base}/metrics")
+            name = "newsflow_submissions_total"
+            accepted = value(samples, name, door="article", outcome="accepted", reason="")
+            assert accepted == submissions
+    finally:
+        api.terminate()
+        api.wait(30)
