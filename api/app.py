@@ -9,9 +9,7 @@ from typing import Any
 import redis
 import redis.asyncio
 from fastapi import Depends, FastAPI
-from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from api import docs, problems
 from api.articles import router as articles_router
@@ -23,9 +21,11 @@ from api.feeds import router as feeds_router
 from api.health import router as health_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
+from api.metrics import CountedAsyncRetry, CountedRetry, RequestMetrics
+from api.metrics import router as metrics_router
 from api.requestlog import RequestContext
 from api.submissions import router as submissions_router
-from api.submit import SubmitFastPath
+from api.submit import SUBMIT_PATH, SubmitFastPath
 from api.submit import router as submit_router
 from newsflow import redisconn
 from newsflow.settings import Settings, get_settings
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     redis_client = redisconn.sync_client(
         settings,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        retry=CountedRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         **connection_options,
     )
     # The async client has no socket timeout: redis-py wraps every send of a command that
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # off there closes its connection, so no late reply is read by the next one.
     async_redis = redisconn.async_client(
         settings,
-        retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        retry=CountedAsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         **{**connection_options, "socket_timeout": None},
     )
 
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consumers_router)
     app.include_router(entities_router)
     app.include_router(problems.router)
+    app.include_router(metrics_router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger=dict.fromkeys(("/v1/articles/batch", "/v1/feeds"), settings.batch_max_body_bytes),
     )
-    # outermost: the request id, trace context and access log cover every answer
+    # the request id, trace context and access log of every answer
     app.add_middleware(RequestContext, access_log=settings.access_log)
+    app.add_middleware(RequestMetrics, submit_path=SUBMIT_PATH)  # outermost: counts every answer
     return app

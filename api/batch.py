@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from api.auth import INTAKE_RESPONSES, require_scope
 from api.examples import example
 from api.intake import SubmissionIntake
+from api.metrics import count_items
 from api.problems import ProblemError, field_errors
 from newsflow.apikeys import Principal
 from newsflow.contract import CLEAN_JSON, Submission
@@ -190,6 +191,7 @@ async def submit_batch(
         }  # ItemResult(...).model_dump(mode="json"), without building a model per item
         duplicates += outcome.duplicate
         accepted += not outcome.duplicate
+    count_items("batch", accepted, duplicates, len(results) - len(valid))
     content = {
         "accepted": accepted,
         "duplicates": duplicates,

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_scope
 from api.batch import BatchAccepted, ItemResult, many_submissions_route, summarise, validate_item
 from api.intake import SubmissionIntake
+from api.metrics import count_items
 from api.problems import ProblemError
 from newsflow.apikeys import Principal
 from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
@@ -45,7 +46,9 @@ async def submit_feed(
         raise ProblemError(
             503, "Queue unavailable", "retry the whole feed later", {"Retry-After": "5"}
         ) from exc
-    return summarise(results)
+    summary = summarise(results)
+    count_items("feed", summary.accepted, summary.duplicates, summary.rejected)
+    return summary
 
 
 def _accept_all(

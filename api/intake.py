@@ -11,6 +11,8 @@ import asyncio
 import hashlib
 import math
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import redis
 import redis.asyncio
 
+from api.metrics import count_redis_error
 from newsflow.contract import Submission, canonical_hash
 from newsflow.ids import new_submission_id
 from newsflow.logs import message_headers
@@ -174,6 +177,17 @@ class RateLimited(Exception):
 REDIS_DEADLINE_SECONDS = 5.0
 
 
+@asynccontextmanager
+async def redis_deadline(seconds: float) -> AsyncIterator[None]:
+    """``asyncio.timeout``, counting a cut-off as a Redis error (see api/metrics.py)."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        count_redis_error("deadline")
+        raise
+
+
 class IdempotencyMismatch(Exception):
     """The Idempotency-Key was used before with a different body."""
 
@@ -307,7 +321,7 @@ class SubmissionIntake:
         over the limit, and redis errors when Redis is unreachable: the caller answers
         503, and nothing was accepted."""
         prepared = self._prepare(submission, idempotency_key, owner)
-        async with asyncio.timeout(REDIS_DEADLINE_SECONDS):
+        async with redis_deadline(REDIS_DEADLINE_SECONDS):
             if self.min_replicas:
                 async with self.async_redis.pipeline(transaction=False) as pipe:
                     await self._accept_script(pipe, prepared, rate_limit)
@@ -348,7 +362,7 @@ class SubmissionIntake:
         prepared = [self._prepare(submission, None, owner) for submission in submissions]
         chunks = max(1, math.ceil(len(prepared) / ACCEPT_MANY_CHUNK))
         async with (
-            asyncio.timeout(REDIS_DEADLINE_SECONDS * chunks),  # each chunk its own deadline
+            redis_deadline(REDIS_DEADLINE_SECONDS * chunks),  # each chunk its own deadline
             self.async_redis.pipeline(transaction=False) as pipe,
         ):
             for start in range(0, len(prepared), ACCEPT_MANY_CHUNK):

@@ -23,7 +23,8 @@ from cli.keys import keys
 from cli.reprocess import reprocess
 from cli.submissions import submissions
 from newsflow import logs
-from newsflow.settings import get_settings
+from newsflow.metrics import private_multiprocess_dir
+from newsflow.settings import Settings, get_settings
 
 
 @click.group()
@@ -58,11 +59,18 @@ def migrate() -> None:
 )
 def api(workers: int) -> None:
     """Serve the HTTP API."""
+    settings = get_settings()
+    with ExitStack() as stack:
+        if workers > 1:  # /metrics adds up every uvicorn worker's counts (newsflow/metrics.py)
+            stack.enter_context(private_multiprocess_dir("api", forked=False))
+        _run_api(settings, workers)
+
+
+def _run_api(settings: Settings, workers: int) -> None:
     import uvicorn
 
     from api.protocol import TimedHttpToolsProtocol
 
-    settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -108,12 +116,26 @@ def worker(
     # and oversubscribed BLAS threads made natasha ten times slower under load
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    settings = get_settings()
+    with ExitStack() as stack:
+        if settings.worker_metrics_port is not None:
+            # the pool children count into files the parent serves (worker/metrics.py)
+            stack.enter_context(private_multiprocess_dir("worker", forked=True))
+        _run_worker(settings, concurrency, queues, ready_file, celery_args)
+
+
+def _run_worker(
+    settings: Settings,
+    concurrency: int | None,
+    queues: str | None,
+    ready_file: Path | None,
+    celery_args: tuple[str, ...],
+) -> None:
     from worker.celery_app import app, create_file_when_ready
 
     if ready_file is not None:
         create_file_when_ready(ready_file)
 
-    settings = get_settings()
     argv = [
         *(["--quiet"] if settings.log_format == "json" else []),  # no banner: JSON lines only
         "worker",

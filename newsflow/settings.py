@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     )
 
     worker_concurrency: int = Field(default=1, description="Worker processes `newsflow up` runs.")
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="Port the worker's parent process serves /metrics on (its pool children "
+        "included); unset = no metrics endpoint.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="Address the worker's metrics endpoint binds to."
+    )
     max_deliveries: int = Field(
         default=3, description="Deliveries of one message that crash the worker before `dead`."
     )

@@ -59,7 +59,11 @@ def make_celery(settings: Settings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_soft_shutdown_timeout=30.0,
         worker_enable_soft_shutdown_on_idle=True,
-        worker_send_task_events=False,
+        # task events (received, started, succeeded, …) for Flower: a PUBLISH each, a few
+        # per task. The API enqueues hand-built messages (taskmessage.py), so no task-sent
+        # is published for a submission: Flower knows a task from task-received on.
+        worker_send_task_events=True,
+        task_send_sent_event=True,  # tasks Celery itself sends: retries
         worker_hijack_root_logger=False,
         enable_utc=True,
     )

@@ -128,7 +128,8 @@ def own_database(servers: Servers, settings: Settings, prefix: str) -> Iterator[
     """``settings`` with a database and a Redis prefix of their own, for a test whose rows
     must not reach other tests' readers."""
     with fresh_database(servers, prefix) as url:
-        own_prefix = f"{settings.redis_key_prefix}{url.rsplit('/', 1)[-1]}:"
+        # the database's name (an embedded server's URL ends with ?host=<socket dir>)
+        own_prefix = f"{settings.redis_key_prefix}{url.partition('?')[0].rsplit('/', 1)[-1]}:"
         yield settings.model_copy(update={"database_url": url, "redis_key_prefix": own_prefix})
 
 

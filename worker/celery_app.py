@@ -86,6 +86,14 @@ class FeedPruner:
 
 
 @worker_ready.connect
+def _serve_metrics(**_: object) -> None:
+    # in the parent, once the pool has forked (no server thread is copied into a child)
+    from worker.metrics import serve
+
+    serve(get_settings())
+
+
+@worker_ready.connect
 def _schedule_feed_pruning(sender: Any, **_: object) -> None:
     settings = get_settings()
     if settings.feed_retention_days == 0:  # keep forever

@@ -12,6 +12,7 @@ from newsflow import logs, otel
 from newsflow.settings import get_settings
 from newsflow.taskmessage import ProcessMessage
 from newsflow.taskqueue import PROCESS_SUBMISSION
+from worker import metrics
 from worker.celery_app import app
 from worker.fetch import FetchFailed
 from worker.process import TransientError, backoff_seconds, give_up, is_transient, process
@@ -27,9 +28,10 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
     settings = get_settings()
     delivery = f"{self.request.id}:{self.request.retries}"
     try:
-        return process(message, settings, delivery).value
+        status = process(message, settings, delivery)
     except Exception as exc:
         if not is_transient(exc):
+            metrics.OUTCOME["error"].inc()
             raise
         fetching = isinstance(exc, FetchFailed)
         if fetching:
@@ -47,18 +49,23 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
         if retries >= limit:
             reason = f"{'fetch failed, ' if fetching else ''}gave up after {retries} retries: {exc}"
             if give_up(message, settings, reason):
+                metrics.OUTCOME["failed"].inc()
                 raise
             # the failure cannot even be recorded (the database is down): dropping the
             # message would leave the submission `processing` for ever, so keep retrying
             # at the longest backoff until PostgreSQL is back
             countdown = float(settings.transient_retry_backoff_max)
         log.warning("transient fault on %s, retry in %.1f s: %s", message.get("id"), countdown, exc)
+        metrics.OUTCOME["retry"].inc()
+        metrics.RETRY["fetch" if fetching else "transient"].inc()
         raise self.retry(
             exc=TransientError(str(exc)),
             countdown=countdown,
             kwargs={"fetch_retries": fetch_retries},
             headers=_trace_headers(self.request),  # the retry stays in the request's trace
         ) from exc
+    metrics.OUTCOME[status.value].inc()
+    return status.value
 
 
 def _trace_headers(request: Any) -> dict[str, str]:

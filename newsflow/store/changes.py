@@ -289,3 +289,19 @@ def prune_feed(
             return PruneResult(deleted, more=False, busy=False)
         if time_budget is not None and time.monotonic() - started >= time_budget:
             return PruneResult(deleted, more=True, busy=False)
+
+
+def feed_lag_seconds(connection: Connection) -> float:
+    """How long the oldest committed change not yet exposed has waited (0 when none): a
+    change is exposed only once every transaction older than its own has ended, so one
+    long-running transaction anywhere on the server holds the feed back this long."""
+    lag = connection.execute(
+        text(
+            """
+            SELECT coalesce(extract(epoch FROM now() - min(changed_at)), 0)
+            FROM newsflow.feed
+            WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())
+            """
+        )
+    ).scalar_one()
+    return max(0.0, float(lag))

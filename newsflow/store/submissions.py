@@ -224,3 +224,17 @@ def stale_article_ids(
         {"current": orjson.dumps(current).decode(), "always": always, "limit": limit},
     )
     return [row.id for row in rows]
+
+
+def count_failed_and_dead(connection: Connection) -> dict[str, int]:
+    """How many submissions are `failed` and `dead` (kept with their payload for a replay),
+    by status; read through the partial index on those two."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT status, count(*) AS n FROM newsflow.submissions
+            WHERE status IN ('failed', 'dead') GROUP BY status
+            """
+        )
+    ).all()
+    return {"failed": 0, "dead": 0} | {row.status: row.n for row in rows}

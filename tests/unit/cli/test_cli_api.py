@@ -3,6 +3,8 @@ NEWSFLOW_API_WORKERS says (`newsflow up` runs it without arguments)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,13 @@ from cli.main import main
 
 def _served_with(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> Any:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+
+    def run(app: str, **options: Any) -> None:
+        metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        seen.update(options, app=app, metrics_dir=metrics_dir)
+        seen["metrics_dir_exists"] = metrics_dir is not None and Path(metrics_dir).is_dir()
+
+    monkeypatch.setattr(uvicorn, "run", run)
     result = CliRunner().invoke(
         main, ["api", *args], env={"NEWSFLOW_REDIS_URL": "redis://x", **env}
     )
@@ -40,3 +48,16 @@ def test_api_runs_uvloop_and_httptools_without_access_log(monkeypatch: pytest.Mo
         TimedHttpToolsProtocol,  # httptools, with read deadlines
         False,
     )
+
+
+def test_many_api_workers_count_into_one_private_metrics_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/metrics adds up every uvicorn worker's counts (prometheus_client's multiprocess
+    mode): the workers inherit a directory of this run's own, removed when it ends."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert _served_with(monkeypatch, [], {})["metrics_dir"] is None  # one process: no files
+    served = _served_with(monkeypatch, ["--workers", "2"], {})
+    assert served["metrics_dir_exists"]
+    assert not Path(served["metrics_dir"]).exists()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ

@@ -157,3 +157,23 @@ def test_each_enricher_keeps_a_bounded_number_of_items(monkeypatch: pytest.Monke
     warnings = " ".join(article.warnings)
     assert "enricher amounts.rules kept the first 5 of" in warnings
     assert "enricher entities kept the first 7 of" in warnings
+
+
+def test_observe_is_told_each_enricher_that_ran_with_the_language_and_its_time() -> None:
+    """The worker's per-enricher histograms (worker/metrics.py) read this; a failing
+    enricher's time counts too, one that does not apply to the language is not run."""
+    shout = Enricher("shout.toy", "1", _shout, languages=frozenset({"de"}))
+    broken = Enricher("broken.toy", "1", _broken)
+    registry = (ENRICHERS[0], broken, shout, *ENRICHERS[1:])
+    seen: list[tuple[str, str | None, float]] = []
+
+    enrich(
+        _english_article("NATO and the EU met in Kyiv today."),
+        registry,
+        lambda *timing: seen.append(timing),
+    )
+
+    names = [name for name, _, _ in seen]
+    assert names == [e.name for e in registry if e is not shout]
+    assert {language for _, language, _ in seen} == {"en"}  # the language enricher's result
+    assert all(seconds >= 0 for _, _, seconds in seen)
