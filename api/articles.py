@@ -5,16 +5,23 @@ api/consumers.py."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 import redis
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
-from newsflow.contract import ArticleDocument, Links, Status, article_url
+from newsflow.contract import (
+    ArticleDocument,
+    Duplicate,
+    Links,
+    Related,
+    Status,
+    Translation,
+    article_url,
+)
 from newsflow.store import articles, related, submissions
 
 router = APIRouter(tags=["articles"])
@@ -64,29 +71,6 @@ def get_article(settings: SettingsDep, intake: IntakeDep, article_id: uuid.UUID)
         error=row["error"],
         attempts=row["attempts"],
     )
-
-
-class RelatedArticle(BaseModel):
-    id: uuid.UUID
-    title: str | None
-    language: str | None
-    source: str
-
-
-class Duplicate(RelatedArticle):
-    kind: Literal["exact", "near"]
-    distance: int = Field(description="SimHash bits that differ (0 for an exact duplicate).")
-
-
-class Translation(RelatedArticle):
-    shared_entities: int
-    shared_amounts: int
-    overlap: float = Field(description="Shared entities / entities of the smaller article.")
-
-
-class Related(BaseModel):
-    duplicates: list[Duplicate]
-    translations: list[Translation]
 
 
 @router.get(

@@ -6,27 +6,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from newsflow.contract import FieldError, Problem
+
 PROBLEM_JSON = "application/problem+json"
 # what a 503 tells the client: the seconds to wait before retrying
 RETRY_AFTER = {"Retry-After": "5"}
-
-
-class FieldError(BaseModel):
-    field: str | None
-    message: str
-
-
-class Problem(BaseModel):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[FieldError] | None = None
 
 
 class ProblemError(Exception):

@@ -10,15 +10,39 @@ from sqlalchemy.engine import Connection
 
 from newsflow.store.search import escape_like
 
+# a page of entities ends at (articles, key): most mentioned first, then by key
+CURSOR_PATTERN = "^[0-9a-f]{1,16}[.][0-9a-f]{2,2000}$"
+
+
+def encode_cursor(articles: int, key: str) -> str:
+    return f"{articles:x}.{key.encode().hex()}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (articles, key) a page ended at; ValueError for what encode_cursor never gave."""
+    count, _, key = cursor.partition(".")
+    try:
+        return int(count, 16), bytes.fromhex(key).decode()
+    except ValueError:
+        raise ValueError(f"not an entity cursor: {cursor!r}") from None
+
 
 def search_entities(
-    connection: Connection, query: str, entity_type: str | None, limit: int
+    connection: Connection,
+    query: str,
+    entity_type: str | None,
+    limit: int,
+    after: tuple[int, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Entities whose name, in any language, starts with ``query``; most mentioned first."""
+    """Entities whose name, in any language, starts with ``query``; most mentioned first,
+    then by key, continuing after ``after`` (a page's last (articles, key)). A count that
+    changes while paging may move an entity across the cursor."""
     pattern = escape_like(query.lower()) + "%"
+    count = "count(DISTINCT ae.article_id)"
+    having = f"HAVING ({count} < :after_count OR ({count} = :after_count AND e.key > :after_key))"
     rows = connection.execute(
         text(
-            """
+            f"""
             WITH matched AS (
                 SELECT key FROM newsflow.entities WHERE lower(canonical) LIKE :pattern
                 UNION
@@ -33,11 +57,18 @@ def search_entities(
             JOIN newsflow.article_entities ae ON ae.entity_key = e.key
             WHERE CAST(:type AS text) IS NULL OR e.type = :type
             GROUP BY e.key
+            {having if after else ""}
             ORDER BY articles DESC, e.key
             LIMIT :limit
             """
         ),
-        {"pattern": pattern, "type": entity_type, "limit": limit},
+        {
+            "pattern": pattern,
+            "type": entity_type,
+            "limit": limit,
+            "after_count": after[0] if after else None,
+            "after_key": after[1] if after else None,
+        },
     )
     return [dict(row._mapping) for row in rows]
 
