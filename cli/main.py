@@ -17,15 +17,20 @@ import httpx
 
 from cli.changes import feed
 from cli.client import COMMANDS as CLIENT_COMMANDS
+from cli.errors import ClientErrorsGroup
 from cli.keys import keys
 from cli.reprocess import reprocess
 from cli.submissions import submissions
 from newsflow.settings import get_settings
 
 
-@click.group()
+@click.group(cls=ClientErrorsGroup)
+@click.version_option(package_name="newsflow", prog_name="newsflow")
 def main() -> None:
-    """newsflow: news-article ingestion."""
+    """newsflow: news-article ingestion. Exit statuses: 0 done, 1 some articles refused
+    or failed, 2 bad usage, 3 the API cannot be reached, 4 the API refused the request,
+    5 the API failed. Shell completion: eval "$(_NEWSFLOW_COMPLETE=bash_source newsflow)"
+    (zsh_source, fish_source)."""
 
 
 @main.command()

@@ -366,6 +366,14 @@ class Client(_Base):
     def _model(self, model: type[M], request: _Request) -> M:
         return model.model_validate_json(self._send(request).content)
 
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        """Any other endpoint (e.g. the admin ``/v1/submissions``): its JSON answer, with the
+        same retries and typed errors."""
+        response = self._send(_Request(method, path, _params(params or {}), json))
+        return response.json() if response.content else None
+
     # -- submitting --
 
     def submit(
@@ -541,6 +549,13 @@ class AsyncClient(_Base):
 
     async def _model(self, model: type[M], request: _Request) -> M:
         return model.model_validate_json((await self._send(request)).content)
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        """See ``Client.request``."""
+        response = await self._send(_Request(method, path, _params(params or {}), json))
+        return response.json() if response.content else None
 
     async def submit(
         self, submission: Submission | dict[str, Any], *, idempotency_key: str | None = None

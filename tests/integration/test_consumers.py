@@ -525,7 +525,7 @@ def test_cli_submits_follows_gets_searches_and_tails(
     listed = runner.invoke(cli, ["search", "--source", source, *common])
     assert listed.stdout.count("\n") == 4  # three files and stdin
 
-    tailed = runner.invoke(cli, ["tail", "--once", "--after", cursor, "--json", *common])
+    tailed = runner.invoke(cli, ["tail", "--once", "--cursor", cursor, "--json", *common])
     assert tailed.exit_code == 0, tailed.output
     ids = [json.loads(line)["id"] for line in tailed.stdout.splitlines()]
     done_ids = [by_file[name]["id"] for name in ("seed.txt", "page.html", "partner.json")]
