@@ -431,9 +431,9 @@ def tail(
                     time.sleep(interval)
     except KeyboardInterrupt:
         pass
-    finally:
-        if position and position != "now":
-            click.echo(f"cursor: {position}", err=True)
+    # (an error ends the command with its own one line instead)
+    if position and position != "now":
+        click.echo(f"cursor: {position}", err=True)
 
 
 COMMANDS = (submit, get, search, export, tail)
