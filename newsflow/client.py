@@ -195,8 +195,9 @@ class Backoff:
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"))
         wait = asked if asked is not None else self.base * 2 ** (attempt - 1)
-        wait *= random.uniform(1.0, 1.1)  # not every client back at the same instant
-        return wait if wait <= self.max_wait else None
+        if wait > self.max_wait:
+            return None
+        return wait * random.uniform(1.0, 1.1)  # not every client back at the same instant
 
 
 # called before each wait: (seconds, the answer that asked for it), e.g. to say so
