@@ -259,7 +259,7 @@ def read_feed(
         Query(description="`document` adds each article's full document."),
     ] = None,
 ) -> FeedPage:
-    name = "after" if after is not None else "cursor"
+    name = "after" if after is not None and cursor is None else "cursor"
     given = chosen_cursor(request, response, cursor, "after", after)
     with_document = "document" in (include or [])
     try:

@@ -12,8 +12,6 @@ from typing import TypeVar
 
 from fastapi import Request, Response
 
-from api.problems import field_problem
-
 C = TypeVar("C")
 
 # when the old names were deprecated (RFC 9745: a structured-field date, "@" epoch seconds)
@@ -28,16 +26,15 @@ def _add_link(response: Response, link: str) -> None:
 def chosen_cursor(
     request: Request, response: Response, cursor: C | None, old_name: str, old: C | None
 ) -> C | None:
-    """The cursor a request gives, as ``cursor`` or (deprecated) as ``old_name``: both at
-    once is a 422 naming ``old_name``. The old name marks the response deprecated."""
+    """The cursor a request gives, as ``cursor`` or (deprecated) as ``old_name``; given
+    both, ``cursor`` wins (each is valid alone, so neither can be refused). The old name
+    marks the response deprecated."""
     if old is None:
         return cursor
-    if cursor is not None:
-        raise field_problem(old_name, f"give `cursor` or `{old_name}`, not both")
     response.headers["Deprecation"] = f"@{DEPRECATED_SINCE}"
     docs = f"{request.app.state.settings.base_url}/docs"
     _add_link(response, f'<{docs}>; rel="deprecation"')
-    return old
+    return cursor if cursor is not None else old
 
 
 def link_next(

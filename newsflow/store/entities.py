@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 from newsflow.store.search import escape_like
 
 # a page of entities ends at (articles, key): most mentioned first, then by key
-CURSOR_PATTERN = "^[0-9a-f]{1,16}[.][0-9a-f]{2,2000}$"
+CURSOR_PATTERN = "^[0-9a-f]{1,16}[.]([0-9a-f]{2}){1,1000}$"
 
 
 def encode_cursor(articles: int, key: str) -> str:
@@ -19,12 +20,15 @@ def encode_cursor(articles: int, key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, str]:
-    """The (articles, key) a page ended at; ValueError for what encode_cursor never gave."""
-    count, _, key = cursor.partition(".")
-    try:
-        return int(count, 16), bytes.fromhex(key).decode()
-    except ValueError:
-        raise ValueError(f"not an entity cursor: {cursor!r}") from None
+    """The (articles, key) a page ended at. Every string of CURSOR_PATTERN decodes (one
+    encode_cursor never gave pages from a meaningless place, as with article cursors);
+    ValueError for any other."""
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise ValueError(f"not an entity cursor: {cursor!r}")
+    count, _, hex_key = cursor.partition(".")
+    # PostgreSQL text holds no NUL and only UTF-8: no key has either
+    key = bytes.fromhex(hex_key).decode(errors="replace").replace("\x00", "")
+    return min(int(count, 16), 2**63 - 1), key  # a count beyond a bigint sorts first
 
 
 def search_entities(
