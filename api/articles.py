@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import redis
 from fastapi import APIRouter, Depends, Path
@@ -16,7 +16,15 @@ from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
 from api.examples import example
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
-from newsflow.contract import ArticleDocument, Links, Status, article_url
+from newsflow.contract import (
+    ArticleDocument,
+    Duplicate,
+    Links,
+    Related,
+    Status,
+    Translation,
+    article_url,
+)
 from newsflow.store import articles, duplicates, related, submissions
 
 router = APIRouter(tags=["articles"])
@@ -75,31 +83,6 @@ def get_article(settings: SettingsDep, intake: IntakeDep, article_id: uuid.UUID)
         error=row["error"],
         attempts=row["attempts"],
     )
-
-
-class RelatedArticle(BaseModel):
-    id: uuid.UUID
-    title: str | None
-    language: str | None
-    source: str
-
-
-class Duplicate(RelatedArticle):
-    kind: Literal["exact", "url", "near"] = Field(
-        description="The same content hash, the same canonical URL, or SimHash within 3 bits."
-    )
-    distance: int = Field(description="SimHash bits that differ (0 for an exact duplicate).")
-
-
-class Translation(RelatedArticle):
-    shared_entities: int
-    shared_amounts: int
-    overlap: float = Field(description="Shared entities / entities of the smaller article.")
-
-
-class Related(BaseModel):
-    duplicates: list[Duplicate]
-    translations: list[Translation]
 
 
 @router.get(

@@ -4,7 +4,6 @@ accepted item by item in one pipelined Redis round trip, with a result per item.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import orjson
 import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from api.auth import INTAKE_RESPONSES, require_scope
 from api.examples import example
@@ -20,30 +19,11 @@ from api.intake import SubmissionIntake
 from api.metrics import count_items
 from api.problems import ProblemError, field_errors
 from newsflow.apikeys import Principal
-from newsflow.contract import CLEAN_JSON, Submission
+from newsflow.contract import CLEAN_JSON, BatchAccepted, ItemResult, Submission
 from newsflow.settings import Settings
 
 router = APIRouter(tags=["articles"])
 NDJSON = "application/x-ndjson"
-
-
-class ItemResult(BaseModel):
-    index: int
-    external_id: str | None = None
-    id: uuid.UUID | None = None
-    duplicate: bool = False
-    version: int | None = None
-    error: str | None = None
-    warning: str | None = Field(
-        default=None, description="Accepted, but something was left out: what and why."
-    )
-
-
-class BatchAccepted(BaseModel):
-    accepted: int
-    duplicates: int
-    rejected: int
-    items: list[ItemResult]
 
 
 def summarise(results: list[ItemResult]) -> BatchAccepted:

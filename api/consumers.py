@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import SettingsDep, database
+from api.paging import chosen_cursor, link_next
 from api.problems import (
     PROBLEM_JSON,
     FieldError,
@@ -27,7 +28,16 @@ from api.problems import (
     database_problem,
     field_problem,
 )
-from newsflow.contract import ArticleDocument, Links, Status, article_url
+from newsflow.contract import (
+    ArticleDocument,
+    ArticlePage,
+    ArticleSummary,
+    FeedItem,
+    FeedPage,
+    Links,
+    Status,
+    article_url,
+)
 from newsflow.settings import Settings
 from newsflow.store import changes, search
 from newsflow.store.changes import BadCursor, CursorPruned
@@ -56,60 +66,9 @@ router = APIRouter(
 NDJSON = "application/x-ndjson"
 
 
-class ArticleSummary(BaseModel):
-    id: uuid.UUID
-    status: Status
-    links: Links
-    source: str
-    external_id: str | None = None
-    url: str | None = None
-    title: str | None = None
-    lead: str | None = None
-    language: str | None = None
-    published_at: datetime | None = None
-    received_at: datetime
-    processed_at: datetime | None = None
-    word_count: int | None = None
-    authors: list[str] = Field(default_factory=list)
-    site: str | None = None
-    error: str | None = None
-    rank: float | None = Field(
-        default=None, description="Relevance to `q` (ts_rank); null without `q`."
-    )
-
-
-class ArticlePage(BaseModel):
-    items: list[ArticleSummary]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
-    )
-
-
-class FeedItem(BaseModel):
-    cursor: str = Field(description="Resume after this item with `after=<cursor>`.")
-    id: uuid.UUID
-    status: Status
-    title: str | None = None
-    language: str | None = None
-    published_at: datetime | None = None
-    processed_at: datetime | None = None
-    changed_at: datetime
-    version: int = Field(default=1, description="The article's version (see /versions).")
-    links: Links
-    document: ArticleDocument | None = Field(
-        default=None, description="The article document, with `include=document`."
-    )
-
-
-class FeedPage(BaseModel):
-    items: list[FeedItem]
-    next: str = Field(description="The cursor to continue from (the last item's, or `after`).")
-    caught_up: bool = Field(description="True when fewer than `limit` changes were ready.")
-
-
 class CursorPrunedProblem(Problem):
     resume_after: str = Field(
-        description="Pass as `after` to continue from the oldest change still kept."
+        description="Pass as `cursor` to continue from the oldest change still kept."
     )
 
 
@@ -189,19 +148,20 @@ def _bad_cursor(name: str, exc: BadCursor) -> ProblemError:
     return field_problem(name, str(exc))
 
 
-def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:
+def _cursor_pruned(settings: Settings, exc: CursorPruned, name: str) -> ProblemError:
+    """The 410 of a cursor older than the retention; ``name``: the parameter it came in."""
     resume_after = changes.encode_cursor(*exc.resume_after)
     message = (
         f"changes after this cursor were pruned (the feed keeps "
-        f"{settings.feed_retention_days} days); continue with after={resume_after} from the "
-        "oldest change still kept, or start again without `after`"
+        f"{settings.feed_retention_days} days); continue with {name}={resume_after} from the "
+        f"oldest change still kept, or start again without `{name}`"
     )
     error = ProblemError(410, "Cursor too old")
     error.problem = CursorPrunedProblem(
         title="Cursor too old",
         status=410,
-        detail=f"after: {message}",
-        errors=[FieldError(field="after", message=message)],
+        detail=f"{name}: {message}",
+        errors=[FieldError(field=name, message=message)],
         resume_after=resume_after,
     )
     return error
@@ -220,6 +180,8 @@ def _cursor_pruned(settings: Settings, exc: CursorPruned) -> ProblemError:
     ),
 )
 def list_articles(
+    request: Request,
+    response: Response,
     settings: SettingsDep,
     filters: Annotated[_Filters, Depends()],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -244,7 +206,11 @@ def list_articles(
         )
         for row in rows
     ]
+    link_next(request, response, next_cursor)
     return ArticlePage(items=items, next_cursor=next_cursor)
+
+
+_FEED_CURSOR = f"^now$|{changes.CURSOR_PATTERN}"
 
 
 @router.get(
@@ -253,17 +219,18 @@ def list_articles(
     summary="Every article change, once each, in order; resume with a cursor",
     description=(
         "Each insert or re-processing of an article appears once, in the order changes "
-        "become final. Start with no `after` (the beginning) or `after=now` (only changes "
-        "from now on), then pass `next` back as `after`. A cursor never skips a change, "
-        "whatever the order in which concurrent workers commit. PostgreSQL consumers can "
-        "`LISTEN newsflow_articles` to learn (payload: the article id) when to read again. "
-        "Changes older than the retention (NEWSFLOW_FEED_RETENTION_DAYS) are pruned: a "
-        "cursor from before them answers 410 with `resume_after`."
+        "become final. Start with no `cursor` (the beginning) or `cursor=now` (only changes "
+        "from now on), then pass `next_cursor` back as `cursor`. A cursor never skips a "
+        "change, whatever the order in which concurrent workers commit. PostgreSQL consumers "
+        "can `LISTEN newsflow_articles` to learn (payload: the article id) when to read "
+        "again. Changes older than the retention (NEWSFLOW_FEED_RETENTION_DAYS) are pruned: "
+        "a cursor from before them answers 410 with `resume_after`. `after` (in) and `next` "
+        "(out) are the deprecated names of `cursor` and `next_cursor`."
     ),
     responses={
         410: {
             "model": CursorPrunedProblem,
-            "description": "Changes after `after` were pruned; `resume_after` is where the "
+            "description": "Changes after the cursor were pruned; `resume_after` is where the "
             "oldest change still kept follows",
             "content": {
                 PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/CursorPrunedProblem"}}
@@ -272,13 +239,19 @@ def list_articles(
     },
 )
 def read_feed(
+    request: Request,
+    response: Response,
     settings: SettingsDep,
-    after: Annotated[
+    cursor: Annotated[
         str | None,
         Query(
-            pattern=f"^now$|{changes.CURSOR_PATTERN}",
-            description="`next` of the previous page, or `now`; none = the beginning.",
+            pattern=_FEED_CURSOR,
+            description="`next_cursor` of the previous page, or `now`; none = the beginning.",
         ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(pattern=_FEED_CURSOR, deprecated=True, description="The old name of `cursor`."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     include: Annotated[
@@ -286,18 +259,20 @@ def read_feed(
         Query(description="`document` adds each article's full document."),
     ] = None,
 ) -> FeedPage:
+    name = "after" if after is not None and cursor is None else "cursor"
+    given = chosen_cursor(request, response, cursor, "after", after)
     with_document = "document" in (include or [])
     try:
         position = (
-            changes.START if after is None or after == changes.NOW else changes.decode_cursor(after)
+            changes.START if given is None or given == changes.NOW else changes.decode_cursor(given)
         )
     except BadCursor as exc:
-        raise _bad_cursor("after", exc) from exc
+        raise _bad_cursor(name, exc) from exc
     try:
         with database(settings) as connection:
-            if after is None:
+            if given is None:
                 position = changes.oldest_cursor(connection)
-            elif after == changes.NOW:
+            elif given == changes.NOW:
                 position = changes.current_end(connection)
             rows = changes.read_feed(
                 connection,
@@ -306,10 +281,10 @@ def read_feed(
                 include_document=with_document,
                 base_url=settings.base_url,
             )
-            if after is not None and after != changes.NOW:
+            if given is not None and given != changes.NOW:
                 changes.check_not_pruned(connection, position)
     except CursorPruned as exc:
-        raise _cursor_pruned(settings, exc) from exc
+        raise _cursor_pruned(settings, exc, name) from exc
     items = [
         FeedItem(
             cursor=row.cursor,
@@ -327,7 +302,16 @@ def read_feed(
         for row in rows
     ]
     next_cursor = items[-1].cursor if items else changes.encode_cursor(*position)
-    return FeedPage(items=items, next=next_cursor, caught_up=len(items) < limit)
+    caught_up = len(items) < limit
+    # a feed always has a next page (changes to come); Link says so only while there is
+    # more to read now, so a client following Link stops when caught up
+    link_next(request, response, None if caught_up else next_cursor, "after")
+    return FeedPage(
+        items=items,
+        next_cursor=next_cursor,
+        caught_up=caught_up,
+        next=next_cursor,  # the old name, for clients of the last version
+    )
 
 
 @router.get(
@@ -341,22 +325,49 @@ def read_feed(
     },
     summary="Every matching article document as NDJSON, streamed",
     description=(
-        "The same filters as `GET /v1/articles`, without paging: one document per line, in "
-        "the same order, read from the database in batches (memory stays flat)."
+        "The same filters as `GET /v1/articles`: one document per line, in the same order, "
+        "read from the database in batches (memory stays flat). Without `limit`, every "
+        'match in one response; with `limit`, one page, and a `Link: <…>; rel="next"` '
+        "header whose `cursor` continues it (the same cursors as `GET /v1/articles`)."
     ),
 )
-def export(settings: SettingsDep, filters: Annotated[_Filters, Depends()]) -> StreamingResponse:
+def export(
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    filters: Annotated[_Filters, Depends()],
+    limit: Annotated[
+        int | None, Query(ge=1, le=10_000, description="At most this many (a page).")
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=search.CURSOR_PATTERN, description="Continue after this cursor."),
+    ] = None,
+) -> StreamingResponse:
     engine = get_engine(settings.require_database_url())
     try:
         connection = engine.connect()
     except SQLAlchemyError as exc:
         raise database_problem(exc) from exc
     try:
-        documents = search.export_documents(connection, filters.value, settings.base_url)
+        page_ids = next_cursor = None
+        if limit is not None or cursor is not None:
+            # the page's rows first, so the next cursor is known before the stream starts
+            rows, next_cursor = search.list_articles(
+                connection, filters.value, limit or 10_000, cursor
+            )
+            page_ids = [row["id"] for row in rows]
+        documents = search.export_documents(
+            connection, filters.value, settings.base_url, ids=page_ids
+        )
         first = next(documents, None)  # runs the query now, so errors answer 422 or 503
+    except BadCursor as exc:
+        connection.close()
+        raise _bad_cursor("cursor", exc) from exc
     except SQLAlchemyError as exc:
         connection.close()
         raise database_problem(exc, filters.query_field) from exc
+    link_next(request, response, next_cursor)
 
     def lines() -> Iterator[bytes]:
         try:
@@ -376,4 +387,4 @@ def export(settings: SettingsDep, filters: Annotated[_Filters, Depends()]) -> St
             documents.close()
             connection.close()
 
-    return StreamingResponse(lines(), media_type=NDJSON)
+    return StreamingResponse(lines(), media_type=NDJSON, headers=dict(response.headers))

@@ -4,16 +4,15 @@ per real-world entity whatever the language, with the articles that mention them
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import SettingsDep, database
-from api.problems import ProblemError, problem_responses
-from newsflow.contract import clean_text
+from api.paging import chosen_cursor, link_next
+from api.problems import ProblemError, field_problem, problem_responses
+from newsflow.contract import Entity, EntityArticle, EntityArticlePage, EntityPage, clean_text
 from newsflow.store import entities
 
 router = APIRouter(
@@ -27,47 +26,37 @@ router = APIRouter(
 )
 
 
-class Entity(BaseModel):
-    key: str = Field(description="Stable across languages, e.g. `country:LT`.")
-    type: str
-    canonical: str = Field(description="The name as first seen.")
-    country_code: str | None
-    names: list[str] = Field(description="Its canonical names in every language seen.")
-    articles: int = Field(description="Articles that mention it.")
-
-
-class EntityPage(BaseModel):
-    items: list[Entity]
-
-
-class EntityArticle(BaseModel):
-    id: uuid.UUID
-    title: str | None
-    language: str | None
-    source: str
-    published_at: datetime | None
-    canonical: str = Field(description="The entity's name in this article's language.")
-    mentions: int
-
-
-class EntityArticlePage(BaseModel):
-    entity: Entity
-    items: list[EntityArticle]
-    next_before: uuid.UUID | None = Field(description="Pass as `before` for the next page.")
-
-
-@router.get("", response_model=EntityPage, summary="Search entities by name, in any language")
+@router.get(
+    "",
+    response_model=EntityPage,
+    summary="Search entities by name, in any language; most mentioned first",
+)
 def search_entities(
+    request: Request,
+    response: Response,
     settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Name prefix.")],
     type: Annotated[str | None, Query(max_length=20, description="PER, ORG, LOC, …")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=entities.CURSOR_PATTERN, description="`next_cursor` of the previous page."),
+    ] = None,
 ) -> EntityPage:
+    try:
+        after = entities.decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise field_problem("cursor", str(exc)) from exc
     with database(settings, "q") as connection:
         rows = entities.search_entities(
-            connection, clean_text(q), clean_text(type) if type else None, limit
+            connection, clean_text(q), clean_text(type) if type else None, limit, after
         )
-    return EntityPage(items=[Entity(**row) for row in rows])
+    items = [Entity(**row) for row in rows]
+    next_cursor = (
+        entities.encode_cursor(items[-1].articles, items[-1].key) if len(items) == limit else None
+    )
+    link_next(request, response, next_cursor)
+    return EntityPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -76,20 +65,31 @@ def search_entities(
     summary="Articles that mention an entity, newest first",
 )
 def entity_articles(
+    request: Request,
+    response: Response,
     settings: SettingsDep,
     key: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: uuid.UUID | None = None,
+    cursor: Annotated[
+        uuid.UUID | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
+    before: Annotated[
+        uuid.UUID | None, Query(deprecated=True, description="The old name of `cursor`.")
+    ] = None,
 ) -> EntityArticlePage:
     key = clean_text(key)
+    before = chosen_cursor(request, response, cursor, "before", before)
     with database(settings) as connection:
         entity: dict[str, Any] | None = entities.get_entity(connection, key)
         if entity is None:
             raise ProblemError(404, "Not found", f"no entity {key!r}")
         rows = entities.entity_articles(connection, key, limit, before)
     items = [EntityArticle(**row) for row in rows]
+    last = items[-1].id if len(items) == limit else None
+    link_next(request, response, last.hex if last else None, "before")
     return EntityArticlePage(
         entity=Entity(**entity),
         items=items,
-        next_before=items[-1].id if len(items) == limit else None,
+        next_cursor=last.hex if last else None,
+        next_before=last,  # the old name, for clients of the last version
     )

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_scope
-from api.batch import BatchAccepted, ItemResult, many_submissions_route, summarise, validate_item
+from api.batch import many_submissions_route, summarise, validate_item
 from api.intake import SubmissionIntake
 from api.metrics import count_items
 from api.problems import ProblemError
 from newsflow.apikeys import Principal
+from newsflow.contract import BatchAccepted, ItemResult
 from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
 
 router = APIRouter(tags=["articles"])

@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+
+from newsflow import contract
+from newsflow.contract import FieldError
 
 PROBLEM_JSON = "application/problem+json"
 # what a 503 tells the client: the seconds to wait before retrying
@@ -204,25 +207,12 @@ def problem_type_uri(title: str) -> str:
     return problem_type.uri if problem_type else "about:blank"
 
 
-class FieldError(BaseModel):
-    field: str | None
-    message: str
-
-
-class Problem(BaseModel):
-    type: str = Field(
-        default="",
-        description="A URI reference to the page that explains this kind of error "
-        "(resolve it against the API's URL): `/problems/invalid-request`.",
-    )
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[FieldError] | None = None
+class Problem(contract.Problem):
+    """The API's problems: ``type`` names the page of the problem's title."""
 
     @model_validator(mode="after")
     def _type_from_title(self) -> Problem:
-        if not self.type:
+        if self.type == "about:blank":
             self.type = problem_type_uri(self.title)
         return self
 

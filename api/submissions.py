@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import redis
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
 from api.intake import SubmissionIntake
+from api.paging import chosen_cursor, link_next
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
 from newsflow.contract import Status
 from newsflow.settings import Settings
@@ -43,7 +44,13 @@ class SubmissionRecord(BaseModel):
 
 class SubmissionPage(BaseModel):
     items: list[SubmissionRecord]
-    next_after: uuid.UUID | None
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+    next_after: uuid.UUID | None = Field(
+        description="Deprecated (one version): the same as `next_cursor`.",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 def _record(row: dict[str, Any]) -> SubmissionRecord:
@@ -57,15 +64,29 @@ def _record(row: dict[str, Any]) -> SubmissionRecord:
     summary="Failed or dead submissions, with reason, attempts and raw payload",
 )
 def list_submissions(
+    request: Request,
+    response: Response,
     settings: SettingsDep,
     status: Literal["failed", "dead"],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: uuid.UUID | None = None,
+    cursor: Annotated[
+        uuid.UUID | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
+    after: Annotated[
+        uuid.UUID | None, Query(deprecated=True, description="The old name of `cursor`.")
+    ] = None,
 ) -> SubmissionPage:
+    after = chosen_cursor(request, response, cursor, "after", after)
     with database(settings) as connection:
         rows = submissions.list_submissions(connection, Status(status), limit, after)
     items = [_record(row) for row in rows]
-    return SubmissionPage(items=items, next_after=items[-1].id if len(items) == limit else None)
+    last = items[-1].id if len(items) == limit else None
+    link_next(request, response, last.hex if last else None, "after")
+    return SubmissionPage(
+        items=items,
+        next_cursor=last.hex if last else None,
+        next_after=last,  # the old name, for clients of the last version
+    )
 
 
 @router.get(

@@ -156,7 +156,7 @@ def feed_throughput(client: httpx.Client) -> float:
     while True:
         page = client.get("/v1/feed", params=params).json()
         seen += len(page["items"])
-        params["after"] = page["next"]
+        params["cursor"] = page["next_cursor"]
         if page["caught_up"]:
             break
     return seen / (time.perf_counter() - started)

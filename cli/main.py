@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from cli.changes import feed
 from cli.client import COMMANDS as CLIENT_COMMANDS
 from cli.doctor import doctor
+from cli.errors import ClientErrorsGroup
 from cli.keys import keys
 from cli.reprocess import reprocess
 from cli.submissions import submissions
@@ -27,7 +28,8 @@ from newsflow.metrics import private_multiprocess_dir
 from newsflow.settings import Settings, get_settings
 
 
-@click.group()
+@click.group(cls=ClientErrorsGroup)
+@click.version_option(package_name="newsflow", prog_name="newsflow")
 def main() -> None:
     """newsflow: news-article ingestion."""
     try:
@@ -36,6 +38,10 @@ def main() -> None:
         return  # the command that needs them says so; `newsflow doctor` names what is wrong
     # warnings and errors only for commands: `api` and `worker` log at NEWSFLOW_LOG_LEVEL
     logs.configure(settings.log_format, "WARNING")
+    """newsflow: news-article ingestion. Exit statuses: 0 done, 1 some articles refused
+    or failed, 2 bad usage, 3 the API cannot be reached, 4 the API refused the request,
+    5 the API failed. Shell completion: eval "$(_NEWSFLOW_COMPLETE=bash_source newsflow)"
+    (zsh_source, fish_source)."""
 
 
 @main.command()

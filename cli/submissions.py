@@ -4,35 +4,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
-import httpx
 
-api_url_option = click.option(
-    "--api-url", envvar="NEWSFLOW_API_URL", default="http://127.0.0.1:8000", show_default=True
-)
+from cli.client import api_client, api_url_option
+
 api_key_option = click.option(
     "--api-key",
     envvar="NEWSFLOW_API_KEY",
     default=None,
     help="an admin key (not needed when the API runs open)",
 )
-
-
-def _client(api_url: str, api_key: str | None) -> httpx.Client:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.Client(base_url=api_url, headers=headers, timeout=30)
-
-
-def _checked(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail") or response.json().get("title")
-        except ValueError:
-            detail = response.text
-        raise click.ClickException(f"{response.status_code}: {detail}")
-    return response.json()
 
 
 @click.group()
@@ -50,8 +32,8 @@ def submissions() -> None:
 @api_key_option
 def list_command(status: str, limit: int, as_json: bool, api_url: str, api_key: str | None) -> None:
     """List submissions in one state, with their reason."""
-    with _client(api_url, api_key) as client:
-        page = _checked(client.get("/v1/submissions", params={"status": status, "limit": limit}))
+    with api_client(api_url, api_key) as client:
+        page = client.request("GET", "/v1/submissions", params={"status": status, "limit": limit})
     if as_json:
         click.echo(json.dumps(page, indent=2, ensure_ascii=False))
         return
@@ -70,7 +52,7 @@ def list_command(status: str, limit: int, as_json: bool, api_url: str, api_key: 
 @api_key_option
 def replay_command(submission_ids: tuple[str, ...], api_url: str, api_key: str | None) -> None:
     """Process failed or dead submissions again (after the cause is fixed)."""
-    with _client(api_url, api_key) as client:
+    with api_client(api_url, api_key) as client:
         for submission_id in submission_ids:
-            record = _checked(client.post(f"/v1/submissions/{submission_id}/replay"))
+            record = client.request("POST", f"/v1/submissions/{submission_id}/replay")
             click.echo(f"{record['id']}  replayed ({record['status']})")

@@ -498,3 +498,168 @@ class ArticleDocument(BaseModel):
     @property
     def paragraphs(self) -> list[str]:
         return [b.text for b in self.blocks if b.kind == "paragraph"]
+
+
+# What the API answers besides the document: the same models serve the API (its OpenAPI
+# document) and newsflow.client (typed results).
+
+
+class FieldError(BaseModel):
+    field: str | None
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem+json: every error the API answers (api/problems.py names its type
+    from its title)."""
+
+    type: str = Field(
+        default="about:blank",  # RFC 9457: what an absent type means
+        description="A URI reference to the page that explains this kind of error "
+        "(resolve it against the API's URL): `/problems/invalid-request`.",
+    )
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ItemResult(BaseModel):
+    index: int
+    external_id: str | None = None
+    id: uuid.UUID | None = None
+    duplicate: bool = False
+    version: int | None = None
+    error: str | None = None
+    warning: str | None = Field(
+        default=None, description="Accepted, but something was left out: what and why."
+    )
+
+
+class BatchAccepted(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    items: list[ItemResult]
+
+
+class ArticleSummary(BaseModel):
+    id: uuid.UUID
+    status: Status
+    links: Links
+    source: str
+    external_id: str | None = None
+    url: str | None = None
+    title: str | None = None
+    lead: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+    received_at: datetime
+    processed_at: datetime | None = None
+    word_count: int | None = None
+    authors: list[str] = Field(default_factory=list)
+    site: str | None = None
+    error: str | None = None
+    rank: float | None = Field(
+        default=None, description="Relevance to `q` (ts_rank); null without `q`."
+    )
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class FeedItem(BaseModel):
+    cursor: str = Field(description="Resume after this item with `cursor=<cursor>`.")
+    id: uuid.UUID
+    status: Status
+    title: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+    processed_at: datetime | None = None
+    changed_at: datetime
+    version: int = Field(default=1, description="The article's version (see /versions).")
+    links: Links
+    document: ArticleDocument | None = Field(
+        default=None, description="The article document, with `include=document`."
+    )
+
+
+class FeedPage(BaseModel):
+    items: list[FeedItem]
+    next_cursor: str = Field(
+        description="Pass as `cursor` to continue (the last item's cursor, or the one given)."
+    )
+    caught_up: bool = Field(description="True when fewer than `limit` changes were ready.")
+    next: str | None = Field(
+        default=None,
+        description="Deprecated (one version): the same as `next_cursor`.",
+        json_schema_extra={"deprecated": True},  # the old name, kept one version
+    )
+
+
+class Entity(BaseModel):
+    key: str = Field(description="Stable across languages, e.g. `country:LT`.")
+    type: str
+    canonical: str = Field(description="The name as first seen.")
+    country_code: str | None
+    names: list[str] = Field(description="Its canonical names in every language seen.")
+    articles: int = Field(description="Articles that mention it.")
+
+
+class EntityPage(BaseModel):
+    items: list[Entity]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class EntityArticle(BaseModel):
+    id: uuid.UUID
+    title: str | None
+    language: str | None
+    source: str
+    published_at: datetime | None
+    canonical: str = Field(description="The entity's name in this article's language.")
+    mentions: int
+
+
+class EntityArticlePage(BaseModel):
+    entity: Entity
+    items: list[EntityArticle]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+    next_before: uuid.UUID | None = Field(
+        default=None,
+        description="Deprecated (one version): the same as `next_cursor`.",
+        json_schema_extra={"deprecated": True},  # the old name, kept one version
+    )
+
+
+class RelatedArticle(BaseModel):
+    id: uuid.UUID
+    title: str | None
+    language: str | None
+    source: str
+
+
+class Duplicate(RelatedArticle):
+    kind: Literal["exact", "url", "near"] = Field(
+        description="The same content hash, the same canonical URL, or SimHash within 3 bits."
+    )
+    distance: int = Field(description="SimHash bits that differ (0 for an exact duplicate).")
+
+
+class Translation(RelatedArticle):
+    shared_entities: int
+    shared_amounts: int
+    overlap: float = Field(description="Shared entities / entities of the smaller article.")
+
+
+class Related(BaseModel):
+    duplicates: list[Duplicate]
+    translations: list[Translation]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -10,15 +11,42 @@ from sqlalchemy.engine import Connection
 
 from newsflow.store.search import escape_like
 
+# a page of entities ends at (articles, key): most mentioned first, then by key
+CURSOR_PATTERN = "^[0-9a-f]{1,16}[.]([0-9a-f]{2}){1,1000}$"
+
+
+def encode_cursor(articles: int, key: str) -> str:
+    return f"{articles:x}.{key.encode().hex()}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (articles, key) a page ended at. Every string of CURSOR_PATTERN decodes (one
+    encode_cursor never gave pages from a meaningless place, as with article cursors);
+    ValueError for any other."""
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise ValueError(f"not an entity cursor: {cursor!r}")
+    count, _, hex_key = cursor.partition(".")
+    # PostgreSQL text holds no NUL and only UTF-8: no key has either
+    key = bytes.fromhex(hex_key).decode(errors="replace").replace("\x00", "")
+    return min(int(count, 16), 2**63 - 1), key  # a count beyond a bigint sorts first
+
 
 def search_entities(
-    connection: Connection, query: str, entity_type: str | None, limit: int
+    connection: Connection,
+    query: str,
+    entity_type: str | None,
+    limit: int,
+    after: tuple[int, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Entities whose name, in any language, starts with ``query``; most mentioned first."""
+    """Entities whose name, in any language, starts with ``query``; most mentioned first,
+    then by key, continuing after ``after`` (a page's last (articles, key)). A count that
+    changes while paging may move an entity across the cursor."""
     pattern = escape_like(query.lower()) + "%"
+    count = "count(DISTINCT ae.article_id)"
+    having = f"HAVING ({count} < :after_count OR ({count} = :after_count AND e.key > :after_key))"
     rows = connection.execute(
         text(
-            """
+            f"""
             WITH matched AS (
                 SELECT key FROM newsflow.entities WHERE lower(canonical) LIKE :pattern
                 UNION
@@ -33,11 +61,18 @@ def search_entities(
             JOIN newsflow.article_entities ae ON ae.entity_key = e.key
             WHERE CAST(:type AS text) IS NULL OR e.type = :type
             GROUP BY e.key
+            {having if after else ""}
             ORDER BY articles DESC, e.key
             LIMIT :limit
             """
         ),
-        {"pattern": pattern, "type": entity_type, "limit": limit},
+        {
+            "pattern": pattern,
+            "type": entity_type,
+            "limit": limit,
+            "after_count": after[0] if after else None,
+            "after_key": after[1] if after else None,
+        },
     )
     return [dict(row._mapping) for row in rows]
 

@@ -273,13 +273,21 @@ def _ranked_page(
 
 
 def export_documents(
-    connection: Connection, filters: ArticleFilters, base_url: str, batch: int = 500
+    connection: Connection,
+    filters: ArticleFilters,
+    base_url: str,
+    batch: int = 500,
+    ids: list[uuid.UUID] | None = None,
 ) -> Generator[str, None, None]:
     """Every matching article's document as one JSON text each, read through a server-side
     cursor ``batch`` rows at a time: memory stays flat whatever the number of rows. Done
     articles give their stored document (with links and attempts filled in like
-    ``GET /v1/articles/{id}``); others the status-only document."""
+    ``GET /v1/articles/{id}``); others the status-only document. ``ids``: only these (a
+    page that ``list_articles`` found), in the same order."""
     where, params = _conditions(filters)
+    if ids is not None:
+        where.append("s.id = ANY(:ids)")
+        params["ids"] = ids
     source = _query_source(filters, params)
     params["base_url"] = base_url
     order = (

@@ -324,7 +324,7 @@ def _writer(
 
 def test_feed_never_skips_under_concurrent_writers(client: TestClient, database_url: str) -> None:
     source = _source()
-    start = client.get("/v1/feed", params={"after": "now"}).json()["next"]
+    start = client.get("/v1/feed", params={"cursor": "now"}).json()["next_cursor"]
     commits: list[tuple[uuid.UUID, int]] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -352,10 +352,10 @@ def test_feed_never_skips_under_concurrent_writers(client: TestClient, database_
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         finished = not any(thread.is_alive() for thread in writers)
-        page = client.get("/v1/feed", params={"after": cursor, "limit": 37}).json()
+        page = client.get("/v1/feed", params={"cursor": cursor, "limit": 37}).json()
         for item in page["items"]:
             seen[item["id"]] += 1
-        cursor = page["next"]
+        cursor = page["next_cursor"]
         if finished and page["caught_up"] and all_ours_seen():
             break
         if page["caught_up"]:
@@ -379,12 +379,12 @@ def test_feed_never_skips_under_concurrent_writers(client: TestClient, database_
     # a re-processed article re-enters the feed, with its document on request
     reprocessed = next(key for key, count in expected.items() if count > 1)
     again = client.get(
-        "/v1/feed", params={"after": start, "limit": 1000, "include": "document"}
+        "/v1/feed", params={"cursor": start, "limit": 1000, "include": "document"}
     ).json()
     documents = [i for i in again["items"] if i["id"] == reprocessed]
     assert len(documents) == expected[reprocessed]
     assert documents[-1]["document"]["title"] == "again"
-    assert client.get("/v1/feed", params={"after": "bogus"}).status_code == 422
+    assert client.get("/v1/feed", params={"cursor": "bogus"}).status_code == 422
 
 
 @pytest.fixture
@@ -525,7 +525,7 @@ def test_cli_submits_follows_gets_searches_and_tails(
     listed = runner.invoke(cli, ["search", "--source", source, *common])
     assert listed.stdout.count("\n") == 4  # three files and stdin
 
-    tailed = runner.invoke(cli, ["tail", "--once", "--after", cursor, "--json", *common])
+    tailed = runner.invoke(cli, ["tail", "--once", "--cursor", cursor, "--json", *common])
     assert tailed.exit_code == 0, tailed.output
     ids = [json.loads(line)["id"] for line in tailed.stdout.splitlines()]
     done_ids = [by_file[name]["id"] for name in ("seed.txt", "page.html", "partner.json")]

@@ -58,7 +58,7 @@ def _age(db: psycopg.Connection, article_ids: list[str], days: int = 40) -> None
 
 
 def _feed(client: TestClient, after: str | None = None) -> list[dict]:
-    params = {"limit": 1000, **({"after": after} if after else {})}
+    params = {"limit": 1000, **({"cursor": after} if after else {})}
     response = client.get("/v1/feed", params=params)
     assert response.status_code == 200, response.text
     items: list[dict] = response.json()["items"]
@@ -81,7 +81,7 @@ def _prune(settings: Settings, *args: str, **env: str) -> str:
 def test_prune_deletes_the_old_end_of_the_feed_and_old_cursors_get_410(
     own_settings: Settings, db: psycopg.Connection, client: TestClient
 ) -> None:
-    before = client.get("/v1/feed", params={"after": "now"}).json()["next"]
+    before = client.get("/v1/feed", params={"cursor": "now"}).json()["next_cursor"]
     old = _changes(db, 5)
     young, late_old, newest = _changes(db, 3)
     cursors = {item["id"]: item["cursor"] for item in _feed(client)}
@@ -97,15 +97,15 @@ def test_prune_deletes_the_old_end_of_the_feed_and_old_cursors_get_410(
     # a consumer that had read the last pruned change carries on, missing nothing
     assert _ids(client, after=cursors[old[-1]]) == [young, late_old, newest]
     # one that had not: told so, and where the oldest change kept follows
-    gone = client.get("/v1/feed", params={"after": before})
+    gone = client.get("/v1/feed", params={"cursor": before})
     assert gone.status_code == 410, gone.text
     assert gone.headers["content-type"] == "application/problem+json"
     problem = gone.json()
     assert problem["resume_after"] == cursors[old[-1]]
-    assert problem["errors"][0]["field"] == "after"
+    assert problem["errors"][0]["field"] == "cursor"
     assert cursors[old[-1]] in problem["detail"]
     assert _ids(client, after=problem["resume_after"]) == [young, late_old, newest]
-    assert client.get("/v1/feed", params={"after": cursors[old[1]]}).status_code == 410
+    assert client.get("/v1/feed", params={"cursor": cursors[old[1]]}).status_code == 410
     # without a cursor: from the oldest change kept
     assert _ids(client) == [young, late_old, newest]
 
@@ -114,7 +114,7 @@ def test_prune_deletes_the_old_end_of_the_feed_and_old_cursors_get_410(
     assert "pruned 2 feed entries" in _prune(own_settings)
     assert _ids(client) == [newest]
     assert (
-        client.get("/v1/feed", params={"after": cursors[young]}).json()["resume_after"]
+        client.get("/v1/feed", params={"cursor": cursors[young]}).json()["resume_after"]
         == (cursors[late_old])
     )
     # nothing more to do; and a retention of 0 keeps everything
@@ -132,7 +132,7 @@ def test_prune_never_passes_a_change_still_being_written(
     (see newsflow/store/changes.py). Pruning must stay below that line too: the old change
     committed after an open writer took its xid sorts after the open writer's change, and
     pruning it would put `resume_after` past a change no reader has seen yet."""
-    before = client.get("/v1/feed", params={"after": "now"}).json()["next"]
+    before = client.get("/v1/feed", params={"cursor": "now"}).json()["next_cursor"]
     (first,) = _changes(db, 1)
     assert own_settings.database_url
     with psycopg.connect(own_settings.database_url) as writer:  # a transaction, left open
@@ -142,7 +142,7 @@ def test_prune_never_passes_a_change_still_being_written(
         assert "pruned 1 feed entry" in _prune(own_settings)
         assert _feed(client) == []  # nothing exposed yet: the writer is still open
         writer.commit()
-    gone = client.get("/v1/feed", params={"after": before})
+    gone = client.get("/v1/feed", params={"cursor": before})
     assert gone.status_code == 410, gone.text
     assert _ids(client, gone.json()["resume_after"]) == [in_flight, after_it]
 
