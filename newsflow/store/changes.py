@@ -287,3 +287,23 @@ def prune_feed(
             return PruneResult(deleted, more=False, busy=False)
         if time_budget is not None and time.monotonic() - started >= time_budget:
             return PruneResult(deleted, more=True, busy=False)
+
+
+def feed_lag(connection: Connection) -> dict[str, Any]:
+    """How far the feed trails the writers: changes committed or being written but not yet
+    exposed (their xid is not below the snapshot xmin), the age of the oldest of them, and
+    the oldest transaction holding the feed back (the one that started writing first)."""
+    row = connection.execute(
+        text(
+            """
+            SELECT
+                (SELECT count(*) FROM newsflow.feed
+                 WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back,
+                (SELECT extract(epoch FROM now() - min(changed_at)) FROM newsflow.feed
+                 WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())) AS oldest_held_seconds,
+                (SELECT extract(epoch FROM now() - min(xact_start)) FROM pg_stat_activity
+                 WHERE backend_xid IS NOT NULL) AS oldest_writer_seconds
+            """
+        )
+    ).one()
+    return dict(row._mapping)
