@@ -4,12 +4,13 @@ each figure the median of NEWSFLOW_BENCH_RUNS (3) runs.
 
 Server: NEWSFLOW_BENCH_DATABASE_URL (a server URL it may CREATE DATABASE on) or an
 embedded PostgreSQL in a temporary folder (NEWSFLOW_BENCH_REDIS_URL, or an embedded Redis,
-for the console). A fresh database per run of this script, dropped at the end. The articles are synthetic rows inserted with SQL (60% en, 20% ru,
-20% uk; 8-word titles and 250-word bodies drawn with Zipf's law from a 20,000-word
-vocabulary per language), so the API's read paths are measured alone, not the pipeline.
-Search queries are one or two words of frequency rank 100-5,000. The console's pages
-(api/console) are timed too, p50/p99 of each: for its entity and failure pages, 1,000
-entities are linked three to an article and 1,000 failed or dead submissions added.
+for the console). A fresh database per run of this script, dropped at the end. The
+articles are synthetic rows inserted with SQL (60% en, 20% ru, 20% uk; 8-word titles and
+250-word bodies drawn with Zipf's law from a 20,000-word vocabulary per language), so the
+API's read paths are measured alone, not the pipeline. Search queries are one or two
+words of frequency rank 100-5,000. The console's pages (api/console) are timed too, p50
+and p99 of each: for its entity and failure pages, 1,000 entities are linked three to an
+article and 1,000 failed or dead submissions added.
 
 Prints one table and writes bench/results/consumers-<date>.json."""
 
