@@ -147,7 +147,9 @@ def test_state_changing_forms_without_the_sessions_csrf_token_are_refused(
     form = secured.get("/login")
     assert secured.post("/login", data={"key": admin.key}).status_code == 403
     assert secured.post("/login", data={"key": admin.key, "csrf": "forged"}).status_code == 403
-    assert secured.post("/login", data={"key": admin.key, "csrf": _csrf(form.text)}).status_code == 303
+    assert (
+        secured.post("/login", data={"key": admin.key, "csrf": _csrf(form.text)}).status_code == 303
+    )
 
     page = secured.get(f"/articles/{failed_id}")
     assert page.status_code == 200

@@ -23,10 +23,11 @@ import pytest
 from newsflow.settings import Settings
 from newsflow.store.api_keys import create_api_key
 from newsflow.store.db import transaction
-from tests.conftest import SEED, PageServer, WorkerProcess, api_over_http
+from tests.conftest import ROOT, SEED, PageServer, WorkerProcess, api_over_http
 
 pytestmark = pytest.mark.integration
 
+SEED_UK = ROOT / "tests" / "fixtures" / "enrich" / "seed_uk.txt"  # the seed, in Ukrainian
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 # without these Chromium waits on the network (component updates, sync, QUIC probes)
@@ -108,15 +109,19 @@ def test_console_in_a_browser(
             "/v1/articles",
             json={"source": "seed", "external_id": "console-seed", "text": SEED.read_text()},
         ).json()["id"]
+        uk_id = api.post(
+            "/v1/articles", json={"source": "seed-uk", "text": SEED_UK.read_text()}
+        ).json()["id"]
         # fails for real: the page is not there yet (404), a permanent answer
         later_id = api.post(
             "/v1/articles", json={"source": "wire", "url": page_server.url("/console-later")}
         ).json()["id"]
-        for submission_id, status in ((seed_id, "done"), (later_id, "failed")):
+        for submission_id, status in ((seed_id, "done"), (uk_id, "done"), (later_id, "failed")):
             _until(
                 f"{submission_id} {status}",
-                lambda sid=submission_id, s=status: api.get(f"/v1/articles/{sid}").json()["status"]
-                == s,
+                lambda sid=submission_id, s=status: (
+                    api.get(f"/v1/articles/{sid}").json()["status"] == s
+                ),
             )
 
         # not signed in: the login form, then back where we were going
@@ -159,6 +164,7 @@ def test_console_in_a_browser(
         ]
         assert any("Landsbergis" in speaker for speaker in speakers), speakers
         assert browser.find_elements(By.CSS_SELECTOR, "#article-body .quote")
+        assert "Литва закликає" in browser.find_element(By.ID, "translations").text
         _screenshot(browser, "article")
         # the toggle turns the entity highlight off, and on again
         browser.find_element(By.CSS_SELECTOR, "label[for=show-ent]").click()
@@ -169,9 +175,13 @@ def test_console_in_a_browser(
         # follow the entity
         person.click()
         _until("the entity page", lambda: browser.find_elements(By.ID, "entity-name"), 15)
-        assert "Landsbergis" in browser.find_element(By.ID, "entity-name").text
         assert browser.find_element(By.ID, "entity-type").text == "PER"
-        assert "Lithuania urges" in browser.find_element(By.ID, "entity-articles").text
+        names = browser.find_element(By.ID, "entity-names").text.splitlines()
+        # one entity whatever the language: its names in English and Ukrainian
+        assert {"Gabrielius Landsbergis", "Габріеліус Ландсбергіс"} <= set(names), names
+        listed = browser.find_element(By.ID, "entity-articles").text
+        assert "Lithuania urges" in listed
+        assert "Литва закликає" in listed
         _screenshot(browser, "entity")
 
         # the failed submission, its reason and payload; the cause is fixed; replay it
