@@ -116,13 +116,12 @@ def test_console_in_a_browser(
         later_id = api.post(
             "/v1/articles", json={"source": "wire", "url": page_server.url("/console-later")}
         ).json()["id"]
-        for submission_id, status in ((seed_id, "done"), (uk_id, "done"), (later_id, "failed")):
-            _until(
-                f"{submission_id} {status}",
-                lambda sid=submission_id, s=status: (
-                    api.get(f"/v1/articles/{sid}").json()["status"] == s
-                ),
-            )
+
+        def status_of(submission_id: str) -> str:
+            return str(api.get(f"/v1/articles/{submission_id}").json()["status"])
+
+        _until("the seeds", lambda: status_of(seed_id) == status_of(uk_id) == "done")
+        _until("the failure", lambda: status_of(later_id) == "failed")
 
         # not signed in: the login form, then back where we were going
         browser.get(f"{base}/")

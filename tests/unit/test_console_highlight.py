@@ -20,7 +20,8 @@ class _Checker(HTMLParser):
         self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        assert self.stack and self.stack[-1] == tag, (tag, self.stack)
+        assert self.stack, tag
+        assert self.stack[-1] == tag, (tag, self.stack)
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
@@ -70,22 +71,20 @@ def test_the_body_keeps_every_character_and_nests_entities_inside_quotes() -> No
     html = body_html(DOCUMENT)
     checker = _parsed(str(html))
     assert "".join(checker.text) == BODY  # nothing lost, nothing doubled, markup escaped
-    assert "&lt;та&gt;" in html and "&amp;" in html
+    assert "&lt;та&gt;" in html
+    assert "&amp;" in html
     assert '<a class="hl ent ent-PER" href="/entities/per%3Alandsbergis"' in html
     assert 'title="quote by Ландсберґіс">«<a class="hl ent ent-LOC"' in html
 
 
 def test_a_span_that_crosses_another_is_split_not_misnested() -> None:
     text = "abcdefgh"
-    marks = [
-        s
-        for s in spans(
-            {
-                "quotes": [{"start": 1, "end": 5, "speaker": "S"}],
-                "amounts": [{"value": 1, "start": 3, "end": 7}],
-            }
-        )
-    ]
+    marks = spans(
+        {
+            "quotes": [{"start": 1, "end": 5, "speaker": "S"}],
+            "amounts": [{"value": 1, "start": 3, "end": 7}],
+        }
+    )
     html = str(render(text, 0, marks))
     assert "".join(_parsed(html).text) == text
     assert html.count('class="hl amount"') == 2  # one piece inside the quote, one after
