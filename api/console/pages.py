@@ -46,6 +46,15 @@ PAGE_SIZE = 20
 # the article filters of GET /v1/articles, by the name the form and the query string use
 LIST_FILTERS = ("language", "source", "entity", "cited_source")
 
+# no framing (clickjacking on the replay buttons), nothing loaded from elsewhere, forms
+# post here only; pages hold payloads, so no caching
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=HERE / "templates")
 
@@ -82,6 +91,7 @@ def page(
     response = templates.TemplateResponse(
         request, name, {"viewer": viewer, "csrf": viewer.session.csrf, **context}, status
     )
+    response.headers.update(PAGE_HEADERS)
     if viewer.session.fresh:
         write_session(request, response, viewer.session)
     return response

@@ -220,3 +220,14 @@ def test_an_open_api_says_so_on_every_page_and_needs_no_login(
         assert "runs <strong>open</strong>" in page.text, path
     body = client.get(f"/articles/{article_id}").text
     assert re.search(r'class="hl ent ent-PER"[^>]*>[^<]*Landsbergis', body)
+
+
+def test_pages_escape_what_they_echo_and_refuse_framing(client: TestClient) -> None:
+    page = client.get("/articles", params={"q": '<script>alert("Київ")</script>'})
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;alert(&#34;Київ&#34;)" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
