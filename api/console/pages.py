@@ -190,6 +190,7 @@ def overview_page(request: Request, viewer: ViewerDep, settings: SettingsDep) ->
         ],
         "in_flight": in_flight,
         "workers": workers,
+        "heartbeat_every": heartbeat.HEARTBEAT_SECONDS,
         "live_within": heartbeat.LIVE_WITHIN_SECONDS,
         "failures": failures,
         "lag": lag,

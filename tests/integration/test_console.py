@@ -172,6 +172,11 @@ def test_a_read_key_browses_but_only_admin_sees_payloads_and_replays(
     failed_id = _failed_submission(secured, admin)
 
     assert _sign_in(secured, _key(settings, "read").key).status_code == 303
+    overview = secured.get("/").text
+    failures = overview[overview.index('id="failures"') :]
+    assert "navigation" in failures  # the failure, by its reason
+    workers = overview[overview.index('id="workers"') : overview.index('id="feed-lag"')]
+    assert '<tr class="live">' in workers  # the worker's heartbeat
     listing = secured.get("/submissions?status=failed")
     assert listing.status_code == 403
     assert "admin key" in listing.text
