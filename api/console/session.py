@@ -25,7 +25,7 @@ from urllib.parse import quote
 from fastapi import Depends, Form, HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api.auth import AuthGate
+from api.auth import ANONYMOUS, AuthGate
 from newsflow.apikeys import Principal
 from newsflow.settings import Settings
 
@@ -111,7 +111,7 @@ async def current_viewer(request: Request) -> Viewer:
     gate: AuthGate = request.app.state.auth
     session = read_session(request)
     if not gate.required:
-        return Viewer(await gate.principal_for_hash("", None), session, open=True)
+        return Viewer(ANONYMOUS, session, open=True)
     principal = None
     if session.key_hash:
         principal = await gate.principal_for_hash(session.key_hash, client_host(request))
