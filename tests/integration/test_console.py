@@ -236,3 +236,19 @@ def test_pages_escape_what_they_echo_and_refuse_framing(client: TestClient) -> N
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_the_overview_shows_each_queues_depth_and_its_oldest_message_age(
+    settings: Settings,
+) -> None:
+    # a Redis prefix no worker consumes: the messages stay queued
+    prefix = f"{settings.redis_key_prefix}console-queue:"
+    with _client(settings, redis_key_prefix=prefix) as client:
+        for n in range(3):
+            article = {"source": "queued", "text": f"Заголовок {n}\n\nПерший абзац статті."}
+            assert client.post("/v1/articles", json=article).status_code == 202
+        page = client.get("/").text
+    queues = page[page.index('id="queues"') : page.index('id="workers"')]
+    assert re.search(r"<code>newsflow\.articles</code></td><td>3</td><td>\d+ s</td>", queues)
+    assert re.search(r"<code>newsflow\.fetch</code></td><td>0</td><td>—</td>", queues)
+    assert re.search(r"<th>queued</th><td>3</td>", page)
