@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-faults lint bench eval lock clean
+.PHONY: install browser up test test-unit test-faults lint bench eval lock clean
 
 # The virtual environment, from the hashed development lock (every file's sha256 checked);
 # rebuilt when the lock changes. requirements.lock is the runtime subset (the image's).
@@ -14,7 +14,17 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+## Headless Chromium for the console's browser test, from Debian's packages: installed when
+## /usr/bin/chromium is missing, apt-get exists and we are root; otherwise nothing (the
+## test then skips, saying why).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium and chromium-driver (apt-get)"; \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) \
+			|| echo "could not install chromium: the console's browser test will be skipped"; \
+	fi
 
 ## Run the service: embedded PostgreSQL and Redis unless NEWSFLOW_DATABASE_URL / NEWSFLOW_REDIS_URL are set.
 up: install

@@ -15,6 +15,7 @@ from api import docs, problems
 from api.articles import router as articles_router
 from api.auth import AuthGate
 from api.batch import router as batch_router
+from api.console import router as console_router
 from api.consumers import router as consumers_router
 from api.entities import router as entities_router
 from api.feeds import router as feeds_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities_router)
     app.include_router(problems.router)
     app.include_router(metrics_router)
+    app.include_router(console_router)  # the web console at /
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

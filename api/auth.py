@@ -209,7 +209,11 @@ class KeyVerifier:
         """What ``verify`` would answer without a lookup, or MISS when it needs one."""
         if not looks_like_key(key):
             return None
-        entry = self._cache.get(hash_key(key))
+        return self.cached_hash(hash_key(key))
+
+    def cached_hash(self, key_hash: str) -> Principal | None | _Miss:
+        """``cached`` for a key known by its SHA-256 (a console session keeps only that)."""
+        entry = self._cache.get(key_hash)
         if entry is not None and time.monotonic() - entry.checked_at < self.ttl:
             return entry.principal
         return MISS
@@ -218,10 +222,16 @@ class KeyVerifier:
         """The key's principal, None for an unknown or revoked key; raises AuthUnavailable
         when neither Redis nor PostgreSQL can answer and nothing is cached, AuthThrottled
         when ``client_host`` failed too often and the key is not in the mirror."""
-        hit = self.cached(key)
+        if not looks_like_key(key):
+            return None
+        return self.verify_hash(hash_key(key), client_host)
+
+    def verify_hash(self, key_hash: str, client_host: str | None = None) -> Principal | None:
+        """``verify`` for a key known by its SHA-256."""
+        hit = self.cached_hash(key_hash)
         if not isinstance(hit, _Miss):
             return hit
-        key_hash, now = hash_key(key), time.monotonic()
+        now = time.monotonic()
         with self._lock:
             entry = self._cache.get(key_hash)
             if entry is not None and (
@@ -425,9 +435,30 @@ class AuthGate:
             )
         return principal, identity
 
+    async def principal_for_hash(self, key_hash: str, client_host: str | None) -> Principal | None:
+        """Who a console session is (it keeps the key's SHA-256, never the key): ANONYMOUS
+        while the API runs open, None for a key revoked since; raises the 429/503 problem
+        like ``authorize``."""
+        if not self.required:
+            return ANONYMOUS
+        found = self.verifier.cached_hash(key_hash)
+        if isinstance(found, _Miss):
+            found = await run_in_threadpool(
+                self._checked, self.verifier.verify_hash, key_hash, client_host
+            )
+        return found
+
     def _verify(self, key: str, client_host: str | None) -> Principal | None:
+        return self._checked(self.verifier.verify, key, client_host)
+
+    def _checked(
+        self,
+        verify: Callable[[str, str | None], Principal | None],
+        key: str,
+        client_host: str | None,
+    ) -> Principal | None:
         try:
-            return self.verifier.verify(key, client_host)
+            return verify(key, client_host)
         except AuthThrottled as exc:
             raise ProblemError(
                 429,

@@ -3,12 +3,14 @@ throughput over 100,000 stored articles, through the real API (uvicorn) and Post
 each figure the median of NEWSFLOW_BENCH_RUNS (3) runs.
 
 Server: NEWSFLOW_BENCH_DATABASE_URL (a server URL it may CREATE DATABASE on) or an
-embedded PostgreSQL in a temporary folder. A fresh database per run of this script,
-dropped at the end. The articles are synthetic rows inserted with SQL (60% en, 20% ru,
-20% uk; 8-word titles and 250-word bodies drawn with Zipf's law from a 20,000-word
-vocabulary per language), so the API's read paths are measured alone, not the pipeline.
-Search queries are one or two words of frequency rank 100-5,000, half of them with a
-language filter; p50/p99 are also given for each of these four kinds.
+embedded PostgreSQL in a temporary folder (NEWSFLOW_BENCH_REDIS_URL, or an embedded Redis,
+for the console). A fresh database per run of this script, dropped at the end. The
+articles are synthetic rows inserted with SQL (60% en, 20% ru, 20% uk; 8-word titles and
+250-word bodies drawn with Zipf's law from a 20,000-word vocabulary per language), so the
+API's read paths are measured alone, not the pipeline. Search queries are one or two
+words of frequency rank 100-5,000. The console's pages (api/console) are timed too, p50
+and p99 of each: for its entity and failure pages, 1,000 entities are linked three to an
+article and 1,000 failed or dead submissions added.
 
 `--articles 1000000` (or NEWSFLOW_BENCH_ARTICLES) sets the size: rows go in by COPY and an
 INSERT ... SELECT per 20,000 rows, and the articles table's indexes (the ones the migrations
@@ -42,12 +44,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsflow.embedded import EmbeddedPostgres, free_port  # noqa: E402
+from newsflow.embedded import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from newsflow.store.migrate import upgrade  # noqa: E402
 
 RUNS = int(os.environ.get("NEWSFLOW_BENCH_RUNS", "3"))
 ARTICLES = int(os.environ.get("NEWSFLOW_BENCH_ARTICLES", "100000"))
 SEARCHES = 200
+ENTITIES = 1000
+FAILED = 1000
+CONSOLE_REQUESTS = 50  # per console page and run
 VOCABULARY = 20_000
 WORD = re.compile(r"[^\W\d_]{4,}")
 
@@ -117,9 +122,45 @@ def populate(database_url: str, words: dict[str, list[str]], count: int) -> floa
         connection.execute("SET maintenance_work_mem = '512MB'")
         for _, definition in indexes:
             connection.execute(definition)
+        # for the console's entity and failure pages: ENTITIES people, three per article,
+        # and FAILED submissions that failed (no article), a fifth of them dead
+        connection.execute(
+            """
+            INSERT INTO newsflow.entities (key, type, canonical)
+            SELECT 'per:bench-' || k, 'PER', 'Bench Person ' || k
+            FROM generate_series(0, %(entities)s - 1) AS k
+            """,
+            {"entities": ENTITIES},
+        )
+        connection.execute(
+            """
+            INSERT INTO newsflow.article_entities
+                (article_id, entity_key, canonical, surfaces, mentions, first_offset)
+            SELECT a.id, 'per:bench-' || k, 'Bench Person ' || k, '{}', 1, 0
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM newsflow.articles) a,
+                 LATERAL (SELECT DISTINCT (a.n * m) %% %(entities)s AS k
+                          FROM unnest(ARRAY[1, 7, 13]) AS m) keys
+            """,
+            {"entities": ENTITIES},
+        )
+        connection.execute(
+            """
+            INSERT INTO newsflow.submissions (id, source, kind, payload, received_at, status,
+                attempts, error, landed_at, updated_at, finished_at)
+            SELECT gen_random_uuid(), 'bench-failed', 'url',
+                   jsonb_build_object('source', 'bench-failed',
+                                      'url', 'https://bench.invalid/' || n),
+                   now() - n * interval '1 second',
+                   CASE WHEN n %% 5 = 0 THEN 'dead' ELSE 'failed' END,
+                   1, 'fetch failed: HTTP 404 for https://bench.invalid/' || n, now(), now(),
+                   now() - n * interval '1 second'
+            FROM generate_series(1, %(failed)s) AS n
+            """,
+            {"failed": FAILED},
+        )
         connection.commit()
         connection.autocommit = True
-        for table in ("articles", "submissions", "feed"):
+        for table in ("articles", "submissions", "feed", "entities", "article_entities"):
             connection.execute(f"VACUUM ANALYZE newsflow.{table}")
     return time.perf_counter() - started
 
@@ -203,6 +244,36 @@ def search_latencies(
     return {kind: percentiles(values) for kind, values in sorted(timings.items())}
 
 
+def console_latencies(client: httpx.Client, seed: int) -> dict[str, dict[str, float]]:
+    """Milliseconds per console page (HTML, rendered by the API), over loopback HTTP: the
+    server's time plus a local round trip. The API runs open here, so no login."""
+    rng = random.Random(seed)
+    ids = [item["id"] for item in client.get("/v1/articles", params={"limit": 100}).json()["items"]]
+    pages = {
+        "overview": lambda: "/",
+        "articles": lambda: "/articles",
+        "articles?q": lambda: f"/articles?q={rng.choice(['market', 'minister', 'budget'])}",
+        "articles?entity": lambda: f"/articles?entity=Bench Person {rng.randrange(ENTITIES)}",
+        "article": lambda: f"/articles/{rng.choice(ids)}",
+        "entity": lambda: f"/entities/per:bench-{rng.randrange(ENTITIES)}",
+        "submissions": lambda: f"/submissions?status={rng.choice(['failed', 'dead'])}",
+    }
+    results = {}
+    for name, path in pages.items():
+        timings = []
+        for _ in range(CONSOLE_REQUESTS):
+            started = time.perf_counter()
+            response = client.get(path())
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (name, response.text[:300])
+        ordered = sorted(timings)
+        results[name] = {
+            "p50_ms": ordered[len(ordered) // 2],
+            "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        }
+    return results
+
+
 def export_throughput(client: httpx.Client) -> dict[str, float]:
     started = time.perf_counter()
     count = size = 0
@@ -215,7 +286,7 @@ def export_throughput(client: httpx.Client) -> dict[str, float]:
     return {"articles_per_s": count / elapsed, "mb_per_s": size / elapsed / 1e6, "count": count}
 
 
-def serve(database_url: str) -> tuple[str, Any]:
+def serve(database_url: str, redis_url: str) -> tuple[str, Any]:
     import uvicorn
 
     from api.app import create_app
@@ -224,8 +295,9 @@ def serve(database_url: str) -> tuple[str, Any]:
     settings = Settings(
         _env_file=None,
         database_url=database_url,
-        # reads never touch Redis with rate limits off and the API open on loopback
-        redis_url=os.environ.get("NEWSFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:1/0"),
+        # reads never touch Redis with rate limits off and the API open on loopback; the
+        # console's overview does (queue depths, worker heartbeats)
+        redis_url=redis_url,
         rate_limit_per_minute=0,
     )
     port = free_port()
@@ -271,14 +343,22 @@ def main() -> None:
         database_url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{rest}" if rest else "")
         upgrade(database_url)
         insert_s = populate(database_url, words, articles)
-        api_url, server = serve(database_url)
+        redis_url = os.environ.get("NEWSFLOW_BENCH_REDIS_URL")
+        if not redis_url:
+            redis_dir = stack.enter_context(tempfile.TemporaryDirectory())
+            redis_server = EmbeddedRedis(Path(redis_dir), appendfsync="no").start()
+            stack.callback(redis_server.stop)
+            redis_url = redis_server.url
+        api_url, server = serve(database_url, redis_url)
         stack.callback(lambda: setattr(server, "should_exit", True))
         client = stack.enter_context(httpx.Client(base_url=api_url, timeout=60))
         client.get("/v1/articles", params={"q": "warm"})  # connections, plans
 
         feed_runs, export_runs, export_mb = [], [], []
         latency_runs: dict[str, list[float]] = {}
+        console_runs: list[dict[str, dict[str, float]]] = []
         for run in range(RUNS):
+            console_runs.append(console_latencies(client, seed=run))
             feed_runs.append(feed_throughput(client))
             for kind, figures in search_latencies(client, words, seed=run).items():
                 for name, value in figures.items():
@@ -300,6 +380,10 @@ def main() -> None:
         "export_articles_per_s": round(statistics.median(export_runs)),
         "export_mb_per_s": round(statistics.median(export_mb), 1),
     }
+    for page in console_runs[0]:
+        for figure in ("p50_ms", "p99_ms"):
+            values = [run[page][figure] for run in console_runs]
+            results[f"console {page} {figure}"] = round(statistics.median(values), 1)
     width = max(len(key) for key in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value}")

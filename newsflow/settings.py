@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Unknown or revoked keys per client address a minute before 429; 0 = off.",
     )
+    console_secret: str | None = Field(
+        default=None,
+        description="Signs the web console's session cookies; unset: a random one per API "
+        "process (sessions then end when it restarts and work on that process only).",
+    )
     rate_limit_per_minute: int = Field(
         default=6000, ge=0, description="Requests per key (or per client IP when open); 0 = off."
     )

@@ -4,9 +4,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
+import redis
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
-from newsflow import logs
+from newsflow import heartbeat, logs
 from newsflow.settings import get_settings
 from newsflow.store.changes import prune_feed
 from newsflow.store.db import dispose_engines, get_engine
@@ -100,3 +107,40 @@ def _schedule_feed_pruning(sender: Any, **_: object) -> None:
         return
     pruner = FeedPruner(sender.timer, settings.require_database_url(), settings.feed_retention_days)
     sender.timer.call_after(0, pruner.run)
+
+
+class Heartbeat:
+    """Tells the console this worker is alive (newsflow/heartbeat.py), from the parent's
+    event-loop timer; a short socket timeout keeps a Redis outage from stalling dispatch."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.settings = get_settings()
+        self.client = redis.Redis.from_url(
+            self.settings.require_redis_url(), socket_connect_timeout=1, socket_timeout=1
+        )
+
+    def beat(self) -> None:
+        try:
+            heartbeat.beat(self.client, self.settings, self.name)
+        except redis.RedisError:
+            logger.warning("cannot write the worker heartbeat", exc_info=True)
+
+    def stop(self) -> None:
+        try:
+            heartbeat.stopped(self.client, self.settings, self.name)
+        except redis.RedisError:
+            pass  # it ages out of the live set by itself
+        self.client.close()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any, **_: object) -> None:
+    beating = Heartbeat(sender.hostname)
+    beating.beat()
+    sender.timer.call_repeatedly(heartbeat.HEARTBEAT_SECONDS, beating.beat)
+
+    def stop(**_: object) -> None:
+        beating.stop()
+
+    worker_shutdown.connect(stop, weak=False)

@@ -291,17 +291,26 @@ def prune_feed(
             return PruneResult(deleted, more=True, busy=False)
 
 
-def feed_lag_seconds(connection: Connection) -> float:
-    """How long the oldest committed change not yet exposed has waited (0 when none): a
-    change is exposed only once every transaction older than its own has ended, so one
-    long-running transaction anywhere on the server holds the feed back this long."""
-    lag = connection.execute(
+def feed_lag(connection: Connection) -> dict[str, Any]:
+    """How far the feed trails the writers: changes committed or being written but not yet
+    exposed (their xid is not below the snapshot xmin), the age of the oldest of them, and
+    the oldest transaction holding the feed back (the one that started writing first)."""
+    row = connection.execute(
         text(
             """
-            SELECT coalesce(extract(epoch FROM now() - min(changed_at)), 0)
-            FROM newsflow.feed
-            WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())
+            SELECT
+                (SELECT count(*) FROM newsflow.feed
+                 WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back,
+                (SELECT extract(epoch FROM now() - min(changed_at)) FROM newsflow.feed
+                 WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())) AS oldest_held_seconds,
+                (SELECT extract(epoch FROM now() - min(xact_start)) FROM pg_stat_activity
+                 WHERE backend_xid IS NOT NULL) AS oldest_writer_seconds
             """
         )
-    ).scalar_one()
-    return max(0.0, float(lag))
+    ).one()
+    return dict(row._mapping)
+
+
+def feed_lag_seconds(connection: Connection) -> float:
+    """How long the oldest committed change not yet exposed has waited (0 when none)."""
+    return max(0.0, float(feed_lag(connection)["oldest_held_seconds"] or 0))

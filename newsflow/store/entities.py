@@ -113,3 +113,40 @@ def entity_articles(
         {"key": key, "before": before, "limit": limit},
     )
     return [dict(row._mapping) for row in rows]
+
+
+def entity_timeline(connection: Connection, key: str) -> list[dict[str, Any]]:
+    """Articles that mention the entity per month (of publication, else of processing)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT date_trunc('month', coalesce(a.published_at, a.processed_at)) AS month,
+                   count(*) AS articles
+            FROM newsflow.article_entities ae
+            JOIN newsflow.articles a ON a.id = ae.article_id
+            WHERE ae.entity_key = :key
+            GROUP BY 1 ORDER BY 1
+            """
+        ),
+        {"key": key},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def co_entities(connection: Connection, key: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Entities mentioned in the same articles, by the number of articles they share."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT e.key, e.type, e.canonical, count(*) AS shared
+            FROM newsflow.article_entities mine
+            JOIN newsflow.article_entities other
+                ON other.article_id = mine.article_id AND other.entity_key <> mine.entity_key
+            JOIN newsflow.entities e ON e.key = other.entity_key
+            WHERE mine.entity_key = :key
+            GROUP BY e.key ORDER BY shared DESC, e.key LIMIT :limit
+            """
+        ),
+        {"key": key, "limit": limit},
+    )
+    return [dict(row._mapping) for row in rows]
