@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 
 from newsflow.settings import get_settings
 from newsflow.store.changes import prune_feed
@@ -84,3 +84,12 @@ def _schedule_feed_pruning(sender: Any, **_: object) -> None:
         return
     pruner = FeedPruner(sender.timer, settings.require_database_url(), settings.feed_retention_days)
     sender.timer.call_after(0, pruner.run)
+
+
+@worker_ready.connect
+def _start_webhook_delivery(**_: object) -> None:
+    from worker.webhooks import WebhookDeliverer
+
+    deliverer = WebhookDeliverer(get_settings())
+    deliverer.start()
+    worker_shutdown.connect(lambda **_: deliverer.stop(), weak=False)

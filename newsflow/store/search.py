@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -53,6 +54,41 @@ class ArticleFilters:
     # Hooks for the entity, cited-source and quoted-speaker tables, once they exist: each
     # becomes one EXISTS (...) condition in ``_conditions`` below (see its comment).
     extra: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+
+
+class FilterParameters(BaseModel):
+    """The filters of ``GET /v1/articles`` by their parameter names, as a value: what a
+    webhook subscription stores (JSON) and the query parameters build. ``to_filters`` is the
+    one translation into ``ArticleFilters``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: list[str] = Field(default_factory=list)
+    language: list[str] = Field(default_factory=list)
+    status: Status = Status.done
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    received_after: datetime | None = None
+    received_before: datetime | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=500)
+    entity: list[str] = Field(default_factory=list)
+    cited_source: list[str] = Field(default_factory=list)
+    quoted: str | None = Field(default=None, max_length=200)
+
+    def to_filters(self) -> ArticleFilters:
+        return ArticleFilters(
+            sources=tuple(self.source),
+            languages=tuple(self.language),
+            status=self.status,
+            published_after=self.published_after,
+            published_before=self.published_before,
+            received_after=self.received_after,
+            received_before=self.received_before,
+            q=self.q,
+            extra=enrichment_conditions(
+                entities=self.entity, cited_sources=self.cited_source, quoted=self.quoted or None
+            ),
+        )
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -190,6 +226,23 @@ def list_articles(
         last = items[-1]
         next_cursor = Cursor(last["rank"] if ranked else last["received_at"], last["id"]).encode()
     return items, next_cursor
+
+
+def matching_ids(
+    connection: Connection, filters: ArticleFilters, ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``ids`` match ``filters`` now (a webhook's filter over a page of the change
+    feed): the same conditions as ``list_articles``, restricted to these ids."""
+    if not ids:
+        return set()
+    where, params = _conditions(filters)
+    source = _query_source(filters, params)
+    where.append("s.id = ANY(:ids)")
+    params["ids"] = ids
+    rows = connection.execute(
+        text(f"SELECT s.id FROM {source} WHERE {' AND '.join(where)}"), params
+    )
+    return {row.id for row in rows}
 
 
 def export_documents(
