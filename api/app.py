@@ -23,9 +23,12 @@ from api.feeds import router as feeds_router
 from api.health import router as health_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
+from api.stream import FeedWaker
+from api.stream import router as stream_router
 from api.submissions import router as submissions_router
 from api.submit import SubmitFastPath
 from api.submit import router as submit_router
+from api.webhooks import router as webhooks_router
 from newsflow.settings import Settings, get_settings
 
 
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.feed_waker.close()
         redis_client.close()
         await async_redis.aclose()
 
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client, async_redis)
+    app.state.feed_waker = FeedWaker(settings.database_url)
     problems.install(app)
     problems.document_no_nul_parameters(app)
     app.include_router(batch_router)  # before /v1/articles/{id} routes match 'batch'
@@ -81,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(consumers_router)
     app.include_router(entities_router)
+    app.include_router(stream_router)
+    app.include_router(webhooks_router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

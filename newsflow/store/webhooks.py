@@ -172,7 +172,8 @@ def active_ids(connection: Connection) -> list[uuid.UUID]:
 def update(connection: Connection, webhook_id: uuid.UUID, changes: dict[str, Any]) -> bool:
     """Set the given fields (url, secret, filters, include_document, active, description,
     cursor). A new cursor drops the head's retry state: delivery restarts after it."""
-    sets, params = ["updated_at = now()"], {"id": webhook_id}
+    sets = ["updated_at = now()"]
+    params: dict[str, Any] = {"id": webhook_id}
     for name in ("url", "secret", "include_document", "active", "description"):
         if name in changes:
             sets.append(f"{name} = :{name}")
