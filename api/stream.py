@@ -198,8 +198,9 @@ async def stream_feed(
         ),
     ] = None,
     last_event_id: Annotated[
-        str | None, Header(description="The last event's id, to resume after it.")
-    ] = None,
+        str,
+        Header(pattern=changes.CURSOR_PATTERN, description="The last event's id: resume after it."),
+    ] = "",
     include: Annotated[
         list[Literal["document"]] | None,
         Query(description="`document` adds each article's full document."),

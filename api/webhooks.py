@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AUTH_RESPONSES, require_scope
@@ -41,7 +41,18 @@ START_DESCRIPTION = (
     "feed keeps) or a feed cursor (the changes after it)."
 )
 START_PATTERN = f"^(now|{START})$|{changes.CURSOR_PATTERN}"
-PAGE_CURSOR = Query(pattern="^[0-9]{1,19}$", description="`next_cursor` of the previous page.")
+# ids are bigints: 18 digits always fit
+PAGE_CURSOR = Query(pattern="^[0-9]{1,18}$", description="`next_cursor` of the previous page.")
+
+
+class _Body(BaseModel):
+    """A request body PostgreSQL can store: no NUL in any string (text and jsonb refuse it)."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> _Body:
+        if "\\u0000" in self.model_dump_json():
+            raise ValueError("a value contains a NUL character (\\u0000)")
+        return self
 
 
 class WebhookLinks(BaseModel):
@@ -84,7 +95,7 @@ class WebhookList(BaseModel):
     items: list[Webhook]
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(_Body):
     url: str = Field(max_length=2048, description="Where changes are POSTed.")
     secret: str | None = Field(
         default=None,
@@ -102,8 +113,9 @@ class WebhookCreate(BaseModel):
     cursor: str = Field(default="now", pattern=START_PATTERN, description=START_DESCRIPTION)
 
 
-class WebhookUpdate(BaseModel):
-    """Only the fields sent change. A new `cursor` restarts delivery after it."""
+class WebhookUpdate(_Body):
+    """Only the fields sent change (null leaves one as it is; `description: null` clears
+    it). A new `cursor` restarts delivery after it."""
 
     url: str | None = Field(default=None, max_length=2048)
     secret: str | None = Field(default=None, min_length=16, max_length=200)
@@ -145,7 +157,7 @@ class AttemptPage(BaseModel):
     next_cursor: str | None
 
 
-class Replay(BaseModel):
+class Replay(_Body):
     ids: list[str] | None = Field(
         default=None, description="Dead letters to replay; all of them when omitted."
     )
@@ -244,10 +256,12 @@ def show_webhook(settings: SettingsDep, webhook_id: WebhookId) -> dict[str, Any]
 async def update_webhook(
     settings: SettingsDep, webhook_id: WebhookId, body: WebhookUpdate
 ) -> dict[str, Any]:
-    sent = {name: getattr(body, name) for name in body.model_fields_set}
-    for name in ("url", "secret", "filters", "include_document", "active", "cursor"):
-        if name in sent and sent[name] is None:
-            raise field_problem(name, "may not be null")
+    # null leaves a field as it is, but for description, which it clears
+    sent = {
+        name: getattr(body, name)
+        for name in body.model_fields_set
+        if getattr(body, name) is not None or name == "description"
+    }
     if "url" in sent:
         await _checked_url(settings, sent["url"])
     if body.filters is not None:
@@ -321,7 +335,7 @@ def replay_dead(
 ) -> Replaying:
     ids = None
     if body is not None and body.ids is not None:
-        if not all(i.isdigit() and len(i) <= 19 for i in body.ids):
+        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in body.ids):
             raise field_problem("ids", "dead-letter ids are the `id`s of GET …/dead")
         ids = [int(i) for i in body.ids]
     with database(settings, transaction=True) as connection:

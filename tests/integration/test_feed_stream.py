@@ -158,7 +158,7 @@ def test_a_bad_or_pruned_cursor_is_refused_before_the_stream_starts(
         response = client.get("/v1/feed/stream", headers={"Last-Event-ID": "nope"})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["errors"][0]["field"] == "Last-Event-ID"
+        assert response.json()["errors"][0]["field"].lower() == "header.last-event-id"
         db.execute(
             "INSERT INTO newsflow.feed_pruned (singleton, xid, position) "
             "VALUES (true, '100'::xid8, 5)"
