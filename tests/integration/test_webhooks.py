@@ -299,3 +299,24 @@ def test_a_subscription_is_shown_updated_and_deleted(api: httpx.Client, ports: l
     assert api.delete(f"/v1/webhooks/{webhook_id}").status_code == 204
     assert api.get(f"/v1/webhooks/{webhook_id}").status_code == 404
     assert api.delete(f"/v1/webhooks/{webhook_id}").status_code == 404
+
+
+def test_webhooks_need_the_admin_scope(own_settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from newsflow.store.api_keys import create_api_key
+    from newsflow.store.db import transaction
+
+    with transaction(own_settings.require_database_url()) as connection:
+        reader = create_api_key(connection, name="reader", scopes=("read",))
+        admin = create_api_key(connection, name="admin", scopes=("admin",))
+    app = create_app(own_settings.model_copy(update={"auth": "required"}))
+    with TestClient(app) as client:
+        assert client.get("/v1/webhooks").status_code == 401
+        as_reader = {"Authorization": f"Bearer {reader.key}"}
+        assert client.get("/v1/webhooks", headers=as_reader).status_code == 403
+        response = client.post("/v1/webhooks", headers=as_reader, json={"url": "http://x/"})
+        assert response.status_code == 403
+        as_admin = {"Authorization": f"Bearer {admin.key}"}
+        assert client.get("/v1/webhooks", headers=as_admin).status_code == 200
