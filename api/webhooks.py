@@ -68,7 +68,10 @@ class Delivery(BaseModel):
     )
     attempts: int = Field(description="Failed attempts of the pending change.")
     next_attempt_at: datetime | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="The most recent failure (or skip of pruned changes), kept after later "
+        "successes."
+    )
     delivered_at: datetime | None = Field(description="The last successful delivery.")
 
 

@@ -148,6 +148,16 @@ class WebhookDeliverer:
                     include_document=webhook.include_document,
                     base_url=self.settings.base_url,
                 )
+                try:
+                    changes.check_not_pruned(connection, webhook.cursor)
+                except changes.CursorPruned as exc:  # behind the feed's retention
+                    connection.rollback()
+                    skipped_error = f"{exc}: those changes were never delivered"
+                    log.warning("webhook %s: %s", webhook_id, skipped_error)
+                    with self.engine.begin() as writer:
+                        return store.advance(
+                            writer, webhook_id, webhook.cursor, exc.resume_after, skipped_error
+                        )
                 if not rows:
                     return False
                 filters = search.FilterParameters.model_validate(webhook.filters).to_filters()

@@ -241,18 +241,29 @@ _CLEAR_HEAD = (
 
 
 def advance(
-    connection: Connection, webhook_id: uuid.UUID, old: tuple[int, int], new: tuple[int, int]
+    connection: Connection,
+    webhook_id: uuid.UUID,
+    old: tuple[int, int],
+    new: tuple[int, int],
+    error: str | None = None,
 ) -> bool:
-    """Move the cursor past changes that did not match; False if the API moved it first."""
+    """Move the cursor past changes that did not match (or were pruned: ``error`` says
+    so); False if the API moved it first."""
     result = connection.execute(
         text(
             f"""
             UPDATE newsflow.webhooks
-            SET cursor_xid = CAST(:new_xid AS xid8), cursor_position = :new_position
+            SET cursor_xid = CAST(:new_xid AS xid8), cursor_position = :new_position,
+                last_error = coalesce(:error, last_error)
             WHERE {_SAME_CURSOR}
             """
         ),
-        {"id": webhook_id, **_cursor_params("old", old), **_cursor_params("new", new)},
+        {
+            "id": webhook_id,
+            "error": error,
+            **_cursor_params("old", old),
+            **_cursor_params("new", new),
+        },
     )
     return result.rowcount == 1
 
@@ -293,13 +304,15 @@ def record_attempt(
 def delivered(
     connection: Connection, webhook_id: uuid.UUID, old: tuple[int, int], head: tuple[int, int]
 ) -> bool:
-    """The head change was delivered: the cursor moves to it, its retry state goes."""
+    """The head change was delivered: the cursor moves to it, its retry state goes
+    (``last_error`` stays: the most recent failure, for whoever looks later)."""
     result = connection.execute(
         text(
             f"""
             UPDATE newsflow.webhooks
             SET cursor_xid = CAST(:new_xid AS xid8), cursor_position = :new_position,
-                {_CLEAR_HEAD}, delivered_at = now()
+                pending_xid = NULL, pending_position = NULL, attempts = 0,
+                next_attempt_at = NULL, delivered_at = now()
             WHERE {_SAME_CURSOR}
             """
         ),

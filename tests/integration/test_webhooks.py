@@ -229,6 +229,10 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_with_retries_recor
         for change in receiver.changes()[1:]:
             assert [a["attempt"] for a in log if a["article_id"] == change["id"]] == [1]
         assert api.get(f"/v1/webhooks/{webhook['id']}/dead").json()["items"] == []
+        shown = api.get(f"/v1/webhooks/{webhook['id']}").json()
+        assert shown["delivery"]["attempts"] == 0
+        assert shown["delivery"]["pending"] is None
+        assert shown["delivery"]["last_error"] == "HTTP 500"
     finally:
         receiver.stop()
         api.delete(f"/v1/webhooks/{webhook['id']}")
@@ -320,3 +324,29 @@ def test_webhooks_need_the_admin_scope(own_settings: Settings) -> None:
         assert response.status_code == 403
         as_admin = {"Authorization": f"Bearer {admin.key}"}
         assert client.get("/v1/webhooks", headers=as_admin).status_code == 200
+
+
+def test_a_subscription_behind_the_feed_retention_says_so_and_carries_on(
+    api: httpx.Client, own_settings: Settings, ports: list[int]
+) -> None:
+    import psycopg
+
+    assert own_settings.database_url
+    with psycopg.connect(own_settings.database_url, autocommit=True) as db:
+        db.execute(  # as if pruning had deleted changes up to (1, 0)
+            "INSERT INTO newsflow.feed_pruned (singleton, xid, position) VALUES (true, '1', 0) "
+            "ON CONFLICT (singleton) DO NOTHING"
+        )
+    receiver = Receiver(ports[3])
+    receiver.start()
+    webhook = subscribe(api, receiver.url, filters={"source": ["late"]}, cursor="0" * 32)
+    try:
+        late = submit(api, "late", 0)
+        wait_done(api, [late])
+        wait_until(lambda: len(receiver.received) == 1, "the change after the pruned ones")
+        assert receiver.changes()[0]["id"] == late
+        shown = api.get(f"/v1/webhooks/{webhook['id']}").json()
+        assert "pruned" in shown["delivery"]["last_error"]
+    finally:
+        receiver.stop()
+        api.delete(f"/v1/webhooks/{webhook['id']}")
