@@ -21,7 +21,7 @@ from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import SettingsDep, database
 from api.problems import ProblemError, field_problem, problem_responses
 from newsflow.settings import Settings
-from newsflow.store import changes
+from newsflow.store import changes, search
 from newsflow.store import webhooks as store
 from newsflow.store.changes import BadCursor
 from newsflow.store.search import FilterParameters
@@ -202,6 +202,13 @@ async def _checked_url(settings: Settings, url: str) -> str:
     return url
 
 
+def _check_filters(settings: Settings, filters: FilterParameters) -> None:
+    """Run the filters once, so a `q` PostgreSQL cannot parse is a 422 now, not a
+    subscription that fails at every delivery."""
+    with database(settings, "filters.q" if filters.q else None) as connection:
+        search.check_query(connection, filters.to_filters())
+
+
 def _start(connection: Any, cursor: str) -> tuple[int, int]:
     if cursor == "now":
         return changes.current_end(connection)
@@ -227,6 +234,7 @@ WebhookId = Annotated[uuid.UUID, Path(description="The subscription's id.")]
 )
 async def create_webhook(settings: SettingsDep, body: WebhookCreate) -> dict[str, Any]:
     url = await _checked_url(settings, body.url)
+    await run_in_threadpool(_check_filters, settings, body.filters)
     secret = body.secret or new_secret()
     with database(settings, transaction=True) as connection:
         webhook = store.create(
@@ -268,6 +276,7 @@ async def update_webhook(
     if "url" in sent:
         await _checked_url(settings, sent["url"])
     if body.filters is not None:
+        await run_in_threadpool(_check_filters, settings, body.filters)
         sent["filters"] = body.filters.model_dump(mode="json", exclude_defaults=True)
     with database(settings, transaction=True) as connection:
         if "cursor" in sent:

@@ -167,6 +167,12 @@ def _query_source(filters: ArticleFilters, params: dict[str, Any]) -> str:
     source = "newsflow.submissions s LEFT JOIN newsflow.articles a ON a.id = s.id"
     if not filters.q:
         return source
+    return f"{source} CROSS JOIN (SELECT {_tsquery(filters, params)} AS tsq) query"
+
+
+def _tsquery(filters: ArticleFilters, params: dict[str, Any]) -> str:
+    """``filters.q`` parsed with the configuration of each language asked for (all three
+    when none is)."""
     params["q"] = filters.q
     if filters.languages:
         parts = []
@@ -175,7 +181,15 @@ def _query_source(filters: ArticleFilters, params: dict[str, Any]) -> str:
             parts.append(f"websearch_to_tsquery(newsflow.search_config(:q_language_{index}), :q)")
     else:
         parts = [f"websearch_to_tsquery('{config}', :q)" for config in ALL_CONFIGS]
-    return f"{source} CROSS JOIN (SELECT {' || '.join(parts)} AS tsq) query"
+    return " || ".join(parts)
+
+
+def check_query(connection: Connection, filters: ArticleFilters) -> None:
+    """Parse ``filters.q`` as a search would, so a query PostgreSQL refuses fails now (for
+    filters that are stored, such as a webhook's), whatever rows there are."""
+    if filters.q:
+        params: dict[str, Any] = {}
+        connection.execute(text(f"SELECT ({_tsquery(filters, params)})::text"), params)
 
 
 _COLUMNS = """

@@ -281,8 +281,12 @@ def test_webhook_urls_are_checked_like_fetches(api: httpx.Client, ports: list[in
         assert response.status_code == 422, (why, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["field"] == "url"
-    response = api.post("/v1/webhooks", json={"url": "http://127.0.0.1/x", "filters": {"nope": 1}})
+    url = f"http://127.0.0.1:{ports[3]}/hook"
+    response = api.post("/v1/webhooks", json={"url": url, "filters": {"nope": 1}})
     assert response.status_code == 422
+    response = api.post("/v1/webhooks", json={"url": url, "filters": {"q": "-" * 60}})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "filters.q"
     assert api.get("/v1/webhooks").json()["items"] == []
 
 
