@@ -88,6 +88,9 @@ def _schedule_feed_pruning(sender: Any, **_: object) -> None:
 
 @worker_ready.connect
 def _start_webhook_delivery(**_: object) -> None:
+    # threads in the parent, not tasks: delivery is I/O-bound and follows the change feed
+    # (no message to queue); advisory locks keep one deliverer per subscription across
+    # workers (worker/webhooks.py)
     from worker.webhooks import WebhookDeliverer
 
     deliverer = WebhookDeliverer(get_settings())
