@@ -25,9 +25,12 @@ from api.limits import BodyLimitMiddleware
 from api.metrics import CountedAsyncRetry, CountedRetry, RequestMetrics
 from api.metrics import router as metrics_router
 from api.requestlog import RequestContext
+from api.stream import FeedWaker
+from api.stream import router as stream_router
 from api.submissions import router as submissions_router
 from api.submit import SUBMIT_PATH, SubmitFastPath
 from api.submit import router as submit_router
+from api.webhooks import router as webhooks_router
 from newsflow import redisconn
 from newsflow.settings import Settings, get_settings
 
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.feed_waker.close()
         redis_client.close()
         await async_redis.aclose()
 
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.intake = SubmissionIntake(settings, redis_client, async_redis)
     app.state.auth = AuthGate(settings, redis_client, async_redis)
+    app.state.feed_waker = FeedWaker(settings.database_url)
     problems.install(app)
     problems.document_no_nul_parameters(app)
     docs.install(app)
@@ -107,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problems.router)
     app.include_router(metrics_router)
     app.include_router(console_router)  # the web console at /
+    app.include_router(stream_router)
+    app.include_router(webhooks_router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

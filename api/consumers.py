@@ -123,21 +123,19 @@ class _Filters:
         # (the other values are checked here, or escaped)
         self.query_field = "q" if q is not None else None
         # (a NUL in any of them is refused: api.problems.no_nul_parameters)
-        self.value = search.ArticleFilters(
-            sources=tuple(source or ()),
-            languages=tuple(language or ()),
+        self.value = search.FilterParameters(
+            source=source or [],
+            language=language or [],
             status=status,
             published_after=published_after,
             published_before=published_before,
             received_after=received_after,
             received_before=received_before,
             q=q,
-            extra=search.enrichment_conditions(
-                entities=list(entity or ()),
-                cited_sources=list(cited_source or ()),
-                quoted=quoted or None,
-            ),
-        )
+            entity=entity or [],
+            cited_source=cited_source or [],
+            quoted=quoted,
+        ).to_filters()
 
 
 def _link(settings: Settings, article_id: uuid.UUID) -> Links:

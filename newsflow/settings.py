@@ -159,6 +159,34 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=True, description="One log line per HTTP request: method, route, status, time."
     )
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Private or loopback networks webhook URLs may point to, as JSON: "
+        '`["10.1.0.0/16"]`. Cloud metadata addresses stay refused.',
+    )
+    webhook_allowed_ports: list[int] = Field(
+        default_factory=lambda: [80, 443], description="Ports webhook URLs may use."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts of one delivery before it is dead-lettered."
+    )
+    webhook_retry_backoff_base: float = Field(
+        default=2.0, gt=0, description="First webhook retry waits about this long (s)."
+    )
+    webhook_retry_backoff_max: float = Field(
+        default=600.0, gt=0, description="Cap of the webhook retries' exponential backoff (s)."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Wall-clock limit of one webhook delivery (s)."
+    )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="Seconds between heartbeats on an idle event stream."
+    )
+    stream_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="An event stream ends after this long; clients reconnect with Last-Event-ID.",
+    )
 
     data_dir: Path = Field(
         default=Path(".newsflow"), description="Where the embedded servers keep their data."

@@ -13,7 +13,7 @@ from celery.signals import (
     worker_shutdown,
 )
 
-from newsflow import heartbeat, logs
+from newsflow import heartbeat, logs, redisconn
 from newsflow.settings import get_settings
 from newsflow.store.changes import prune_feed
 from newsflow.store.db import dispose_engines, get_engine
@@ -116,8 +116,8 @@ class Heartbeat:
     def __init__(self, name: str) -> None:
         self.name = name
         self.settings = get_settings()
-        self.client = redis.Redis.from_url(
-            self.settings.require_redis_url(), socket_connect_timeout=1, socket_timeout=1
+        self.client = redisconn.sync_client(
+            self.settings, socket_connect_timeout=1, socket_timeout=1
         )
 
     def beat(self) -> None:
@@ -144,3 +144,15 @@ def _start_heartbeat(sender: Any, **_: object) -> None:
         beating.stop()
 
     worker_shutdown.connect(stop, weak=False)
+
+
+@worker_ready.connect
+def _start_webhook_delivery(**_: object) -> None:
+    # threads in the parent, not tasks: delivery is I/O-bound and follows the change feed
+    # (no message to queue); advisory locks keep one deliverer per subscription across
+    # workers (worker/webhooks.py)
+    from worker.webhooks import WebhookDeliverer
+
+    deliverer = WebhookDeliverer(get_settings())
+    deliverer.start()
+    worker_shutdown.connect(lambda **_: deliverer.stop(), weak=False)

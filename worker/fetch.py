@@ -28,6 +28,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import idna
 
+from newsflow.settings import Settings
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
@@ -559,8 +561,11 @@ def _send(
     address: str,
     policy: FetchPolicy,
     deadline: _Deadline,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """GET target from address (an IP that passed the checks), naming the host properly."""
+    """Send to target at address (an IP that passed the checks), naming the host properly."""
     ip_in_url = f"[{address}]" if ":" in address else address
     default_port = DEFAULT_PORTS[target.scheme] == target.port
     host_header = f"[{target.host}]" if ":" in target.host else target.host
@@ -571,9 +576,10 @@ def _send(
         extensions["sni_hostname"] = target.host  # SNI and certificate check use the name
     left = deadline.remaining()
     request = client.build_request(
-        "GET",
+        method,
         f"{target.scheme}://{ip_in_url}:{target.port}{target.path_and_query}",
-        headers={"Host": host_header},
+        content=content,
+        headers={**(headers or {}), "Host": host_header},
         extensions=extensions,
         timeout=httpx.Timeout(
             connect=min(policy.connect_timeout, left),
@@ -591,13 +597,15 @@ def _fetch_hop(
     url: str,
     policy: FetchPolicy,
     deadline: _Deadline,
+    **request: Any,
 ) -> tuple[httpx.Response, str]:
-    """Connect to the first validated address that answers; returns (response, address)."""
+    """Connect to the first validated address that answers; returns (response, address).
+    ``request``: the method, content and headers ``_send`` takes (a GET by default)."""
     addresses = _validated_addresses(target, policy, deadline)
     last: httpx.TransportError | None = None
     for address in addresses:  # all were validated, so falling back is safe
         try:
-            response = _send(client, target, address, policy, deadline)
+            response = _send(client, target, address, policy, deadline, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             if _cert_error(exc) is not None:
                 raise FetchFailed(
@@ -692,3 +700,70 @@ def _check_status(status: int, url: str) -> None:
     if status >= 500 or status in TRANSIENT_4XX:
         raise FetchFailed(f"HTTP {status} from {url}", transient=True)
     raise FetchFailed(f"HTTP {status} from {url}", transient=False)
+
+
+# --- pushing (webhook deliveries) -------------------------------------------------------------
+
+
+def webhook_policy(settings: Settings) -> FetchPolicy:
+    """The checks a webhook URL passes, at creation (the API) and at every delivery."""
+    timeout = settings.webhook_timeout_seconds
+    return FetchPolicy(
+        max_bytes=64 * 1024,  # of the receiver's answer, which is read and dropped
+        connect_timeout=min(5.0, timeout),
+        read_timeout=timeout,
+        deadline=timeout,
+        allowed_ports=frozenset(settings.webhook_allowed_ports),
+        allowed_networks=tuple(settings.webhook_allowed_networks),
+    )
+
+
+def check_url(url: str, policy: FetchPolicy) -> None:
+    """Raise FetchRefused if ``url`` is one ``post`` would refuse (scheme, port, address
+    after resolving), FetchFailed if its host does not resolve now."""
+    deadline = _Deadline(policy.deadline)
+    try:
+        _validated_addresses(_split(url, policy.max_url_length), policy, deadline)
+    finally:
+        deadline.cancel()
+
+
+def post(url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
+    """POST ``body`` to ``url`` under the same checks as a fetch (resolved once, every
+    address checked, sent to the checked IP; redirects are not followed). Returns the
+    status; the answer's body is read up to ``policy.max_bytes`` and dropped. Raises
+    FetchRefused or FetchFailed (connection error, timeout)."""
+    deadline = _Deadline(policy.deadline)
+    client = httpx.Client(
+        verify=_ssl_context(policy),
+        trust_env=False,
+        follow_redirects=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+        headers={"User-Agent": policy.user_agent},
+    )
+    try:
+        target = _split(url, policy.max_url_length)
+        response, _ = _fetch_hop(
+            client, target, url, policy, deadline, method="POST", content=body, headers=headers
+        )
+        try:
+            size = 0
+            for raw in response.iter_raw():
+                size += len(raw)
+                if size > policy.max_bytes:
+                    break
+                deadline.remaining()
+        finally:
+            deadline.forget_socket()
+            response.close()
+        return response.status_code
+    except httpx.InvalidURL as exc:
+        raise FetchRefused(f"invalid URL {url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        deadline.remaining()
+        timeout = isinstance(exc, httpx.TimeoutException)
+        what = "timed out" if timeout else f"failed ({type(exc).__name__})"
+        raise FetchFailed(f"posting to {url} {what}: {exc}", transient=True) from exc
+    finally:
+        deadline.cancel()
+        client.close()

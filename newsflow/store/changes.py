@@ -58,6 +58,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from newsflow.contract import article_url
+
 START = (0, 0)
 NOW = "now"
 NOTIFY_CHANNEL = "newsflow_articles"
@@ -106,6 +108,28 @@ class FeedRow:
     @property
     def cursor(self) -> str:
         return encode_cursor(self.xid, self.position)
+
+    def as_change(self, base_url: str) -> dict[str, Any]:
+        """The change as JSON, as pushed (webhooks, the event stream): the fields of a
+        ``GET /v1/feed`` item, ``document`` only when it was read."""
+        change: dict[str, Any] = {
+            "cursor": self.cursor,
+            "id": str(self.article_id),
+            "status": self.status,
+            "title": self.title,
+            "language": self.language,
+            "published_at": _iso(self.published_at),
+            "processed_at": _iso(self.processed_at),
+            "changed_at": _iso(self.changed_at),
+            "links": {"self": article_url(base_url, self.article_id)},
+        }
+        if self.document is not None:
+            change["document"] = self.document
+        return change
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def encode_cursor(xid: int, position: int) -> str:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -61,6 +62,41 @@ class ArticleFilters:
     # Hooks for the entity, cited-source and quoted-speaker tables, once they exist: each
     # becomes one EXISTS (...) condition in ``_conditions`` below (see its comment).
     extra: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+
+
+class FilterParameters(BaseModel):
+    """The filters of ``GET /v1/articles`` by their parameter names, as a value: what a
+    webhook subscription stores (JSON) and the query parameters build. ``to_filters`` is the
+    one translation into ``ArticleFilters``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: list[str] = Field(default_factory=list)
+    language: list[str] = Field(default_factory=list)
+    status: Status = Status.done
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    received_after: datetime | None = None
+    received_before: datetime | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=500)
+    entity: list[str] = Field(default_factory=list)
+    cited_source: list[str] = Field(default_factory=list)
+    quoted: str | None = Field(default=None, max_length=200)
+
+    def to_filters(self) -> ArticleFilters:
+        return ArticleFilters(
+            sources=tuple(self.source),
+            languages=tuple(self.language),
+            status=self.status,
+            published_after=self.published_after,
+            published_before=self.published_before,
+            received_after=self.received_after,
+            received_before=self.received_before,
+            q=self.q,
+            extra=enrichment_conditions(
+                entities=self.entity, cited_sources=self.cited_source, quoted=self.quoted or None
+            ),
+        )
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -156,6 +192,14 @@ def _tsquery(filters: ArticleFilters, params: dict[str, Any]) -> str:
     else:
         parts = [f"websearch_to_tsquery('{config}', :q)" for config in ALL_CONFIGS]
     return " || ".join(parts)
+
+
+def check_query(connection: Connection, filters: ArticleFilters) -> None:
+    """Parse ``filters.q`` as a search would, so a query PostgreSQL refuses fails now (for
+    filters that are stored, such as a webhook's), whatever rows there are."""
+    if filters.q:
+        params: dict[str, Any] = {}
+        connection.execute(text(f"SELECT ({_tsquery(filters, params)})::text"), params)
 
 
 _COLUMNS = """
@@ -270,6 +314,23 @@ def _ranked_page(
         last = items[-1]
         next_cursor = Cursor(last["rank"], last["id"]).encode()
     return items, next_cursor
+
+
+def matching_ids(
+    connection: Connection, filters: ArticleFilters, ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``ids`` match ``filters`` now (a webhook's filter over a page of the change
+    feed): the same conditions as ``list_articles``, restricted to these ids."""
+    if not ids:
+        return set()
+    where, params = _conditions(filters)
+    source = _query_source(filters, params)
+    where.append("s.id = ANY(:ids)")
+    params["ids"] = ids
+    rows = connection.execute(
+        text(f"SELECT s.id FROM {source} WHERE {' AND '.join(where)}"), params
+    )
+    return {row.id for row in rows}
 
 
 def export_documents(
