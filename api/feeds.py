@@ -16,7 +16,13 @@ from newsflow.apikeys import Principal
 from newsflow.feeds import UNUSABLE_DATE, FeedError, ParsedFeed, parse_feed
 
 router = APIRouter(tags=["articles"])
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
 
 
 @many_submissions_route(

@@ -11,7 +11,14 @@ from newsflow.taskmessage import ProcessMessage
 from newsflow.taskqueue import PROCESS_SUBMISSION
 from worker.celery_app import app
 from worker.fetch import FetchFailed
-from worker.process import TransientError, backoff_seconds, give_up, is_transient, process
+from worker.process import (
+    TransientError,
+    backoff_seconds,
+    give_up,
+    has_feed_fallback,
+    is_transient,
+    process,
+)
 
 log = logging.getLogger("newsflow.worker")
 
@@ -43,6 +50,9 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
             countdown = backoff_seconds(retries, settings.transient_retry_backoff_max)
         if retries >= limit:
             reason = f"{'fetch failed, ' if fetching else ''}gave up after {retries} retries: {exc}"
+            if fetching and has_feed_fallback(message):
+                # a feed item: its article is the feed's own content (said in provenance)
+                return process(message, settings, delivery, fetch_failure=reason).value
             if give_up(message, settings, reason):
                 raise
             # the failure cannot even be recorded (the database is down): dropping the
