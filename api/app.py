@@ -23,6 +23,7 @@ from api.feeds import router as feeds_router
 from api.health import router as health_router
 from api.intake import SubmissionIntake
 from api.limits import BodyLimitMiddleware
+from api.sources import router as sources_router
 from api.submissions import router as submissions_router
 from api.submit import SubmitFastPath
 from api.submit import router as submit_router
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(consumers_router)
     app.include_router(entities_router)
+    app.include_router(sources_router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

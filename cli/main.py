@@ -19,6 +19,7 @@ from cli.changes import feed
 from cli.client import COMMANDS as CLIENT_COMMANDS
 from cli.keys import keys
 from cli.reprocess import reprocess
+from cli.sources import sources
 from cli.submissions import submissions
 from newsflow.settings import get_settings
 
@@ -117,7 +118,8 @@ def worker(
 @main.command()
 def up() -> None:
     """Run everything: embedded PostgreSQL and Redis unless NEWSFLOW_DATABASE_URL /
-    NEWSFLOW_REDIS_URL are set, the migrations, one worker and the API."""
+    NEWSFLOW_REDIS_URL are set, the migrations, one worker (with beat, which polls the
+    sources) and the API."""
     from newsflow.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
     from newsflow.store.migrate import upgrade
 
@@ -151,8 +153,10 @@ def up() -> None:
         # for it, and nothing to clean up in Redis or PostgreSQL.
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsflow-up-")))
         worker_ready_file = run_dir / "worker.ready"
+        # -B: the worker runs Celery beat too, so sources poll out of the box (any
+        # number of beats is safe: see README "Sources")
         worker_process = _spawn(
-            [sys.executable, "-m", "cli", "worker", f"--ready-file={worker_ready_file}"],
+            [sys.executable, "-m", "cli", "worker", f"--ready-file={worker_ready_file}", "-B"],
             env,
         )
         api_process = _spawn([sys.executable, "-m", "cli", "api"], env)
@@ -252,6 +256,7 @@ main.add_command(keys)
 main.add_command(feed)
 main.add_command(submissions)
 main.add_command(reprocess)
+main.add_command(sources)
 for _command in CLIENT_COMMANDS:
     main.add_command(_command)
 

@@ -8,7 +8,7 @@ from celery import Task
 
 from newsflow.settings import get_settings
 from newsflow.taskmessage import ProcessMessage
-from newsflow.taskqueue import PROCESS_SUBMISSION
+from newsflow.taskqueue import POLL_SOURCES, PROCESS_SUBMISSION
 from worker.celery_app import app
 from worker.fetch import FetchFailed
 from worker.process import (
@@ -65,3 +65,12 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
             countdown=countdown,
             kwargs={"fetch_retries": fetch_retries},
         ) from exc
+
+
+@app.task(name=POLL_SOURCES, ignore_result=True)
+def poll_sources(names: list[str] | None = None) -> int:
+    """Poll the due sources (``names``: only those, as `POST /v1/sources/{name}/poll`
+    asks). Any number may run at once: each claims its own sources (store/sources.py)."""
+    from worker.sources import poll_due
+
+    return len(poll_due(get_settings(), names))
