@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,24 +67,26 @@ class RobotsUnavailable(Exception):
 
 
 class RobotsCache:
-    """Each host's robots.txt, fetched once per ``ttl`` seconds in this process; a host
-    whose robots.txt is missing (4xx) allows everything."""
+    """Each host's robots.txt, fetched once per ``ttl`` seconds in this process (by one
+    thread: the others wait for it); a host whose robots.txt is missing (4xx) allows
+    everything, which is kept as None."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
+        self._origin_locks: dict[str, threading.Lock] = {}
         self._rules: dict[str, tuple[float, Protego | None]] = {}
 
-    def get(self, origin: str) -> tuple[bool, Protego | None]:
+    def rules(self, origin: str, fetch: Callable[[], Protego | None]) -> Protego | None:
         with self._lock:
+            origin_lock = self._origin_locks.setdefault(origin, threading.Lock())
+        with origin_lock:
             found = self._rules.get(origin)
-        if found is None or found[0] < time.monotonic():
-            return False, None
-        return True, found[1]
-
-    def put(self, origin: str, rules: Protego | None) -> None:
-        with self._lock:
+            if found is not None and found[0] >= time.monotonic():
+                return found[1]
+            rules = fetch()  # raises RobotsUnavailable: nothing cached, asked again next time
             self._rules[origin] = (time.monotonic() + self.ttl, rules)
+            return rules
 
 
 _robots: RobotsCache | None = None
@@ -234,8 +236,7 @@ class Poller:
         return PollOutcome(name, "ok", page.status, len(results), new)
 
     def _robots_allow(self, origin: str, host: str, url: str) -> bool:
-        known, rules = self.robots.get(origin)
-        if not known:
+        def fetch() -> Protego | None:
             policy = FetchPolicy(
                 max_bytes=512 * 1024,  # Google reads 500 KiB of a robots.txt
                 deadline=self.settings.fetch_deadline_seconds,
@@ -246,14 +247,15 @@ class Poller:
             try:
                 with self.gate.turn(host):
                     page = fetch_url(f"{origin}/robots.txt", policy)
-                rules = Protego.parse(page.body.decode(page.charset or "utf-8", "replace"))
             except FetchFailed as exc:
                 if exc.status is None or exc.status >= 500 or exc.status == 429:
                     raise RobotsUnavailable(f"robots.txt of {origin}: {exc.reason}") from exc
-                rules = None  # 4xx: no robots.txt, everything allowed
+                return None  # 4xx: no robots.txt, everything allowed
             except FetchError as exc:
                 raise RobotsUnavailable(f"robots.txt of {origin}: {exc.reason}") from exc
-            self.robots.put(origin, rules)
+            return Protego.parse(page.body.decode(page.charset or "utf-8", "replace"))
+
+        rules = self.robots.rules(origin, fetch)
         return rules is None or bool(rules.can_fetch(url, ROBOTS_AGENT))
 
     def _failed(
