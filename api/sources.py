@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 import redis
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
 from newsflow.apikeys import Principal
-from newsflow.contract import MAX_URL_LENGTH
-from newsflow.settings import Settings
+from newsflow.contract import _URL, _URL_PATTERN, MAX_URL_LENGTH
 from newsflow.store import sources
 from newsflow.taskmessage import queue_key, task_message
 from newsflow.taskqueue import POLL_SOURCES
@@ -32,35 +32,50 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
+MIN_INTERVAL = 60  # seconds: no feed needs polling more often
+
+
 def _feed_url(value: str | None) -> str | None:
+    """The same URLs a `url` submission may name (newsflow/contract.py)."""
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    if parts.username or parts.password:
-        raise ValueError("must not carry user credentials")
+    if not _URL.fullmatch(value) or not urlsplit(value).hostname:
+        raise ValueError("must be an absolute http(s) URL with a valid host, no credentials")
     return value
 
 
+_URL_FIELD: dict[str, Any] = {
+    "max_length": MAX_URL_LENGTH,
+    "json_schema_extra": {"pattern": _URL_PATTERN},
+    "description": "The feed (RSS or Atom).",
+}
+_INTERVAL_FIELD: dict[str, Any] = {
+    "ge": MIN_INTERVAL,
+    "le": 7 * 86400,
+    "description": "Seconds between polls.",
+}
+
+
 class SourceChanges(BaseModel):
-    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH, description="The feed.")
-    poll_interval_seconds: int | None = Field(
-        default=None, le=7 * 86400, description="Seconds between polls."
-    )
+    """Only the fields sent change; ``language: null`` drops the hint."""
+
+    url: str | SkipJsonSchema[None] = Field(default=None, **_URL_FIELD)
+    poll_interval_seconds: int | SkipJsonSchema[None] = Field(default=None, **_INTERVAL_FIELD)
     language: str | None = Field(
         default=None, pattern=LANGUAGE, description="A hint: items' declared language."
     )
-    enabled: bool | None = None
+    enabled: bool | SkipJsonSchema[None] = None
 
     _url = field_validator("url")(_feed_url)
 
 
 class NewSource(BaseModel):
     name: str = Field(pattern=NAME, description="Unique; the `source` of its submissions.")
-    url: str = Field(max_length=MAX_URL_LENGTH, description="The feed (RSS or Atom).")
-    poll_interval_seconds: int = Field(default=900, le=7 * 86400)
-    language: str | None = Field(default=None, pattern=LANGUAGE)
+    url: str = Field(**_URL_FIELD)
+    poll_interval_seconds: int = Field(default=900, **_INTERVAL_FIELD)
+    language: str | None = Field(
+        default=None, pattern=LANGUAGE, description="A hint: items' declared language."
+    )
 
     _url = field_validator("url")(_feed_url)
 
@@ -98,15 +113,6 @@ def _record(row: dict[str, Any]) -> SourceRecord:
     return SourceRecord.model_validate({**row, "health": row})
 
 
-def _check_interval(settings: Settings, seconds: int | None) -> None:
-    if seconds is not None and seconds < settings.source_min_interval_seconds:
-        raise ProblemError(
-            422,
-            "Invalid request",
-            f"poll_interval_seconds: at least {settings.source_min_interval_seconds}",
-        )
-
-
 def _not_found(name: str) -> ProblemError:
     return ProblemError(404, "Not found", f"no source named {name!r}")
 
@@ -123,7 +129,6 @@ def create_source(
     body: NewSource,
     principal: Annotated[Principal, Depends(require_scope("admin"))],
 ) -> SourceRecord:
-    _check_interval(settings, body.poll_interval_seconds)
     with database(settings, transaction=True) as connection:
         # its items' claims are the creator's: a feed also sent to POST /v1/feeds with a
         # key of the same owner is not submitted twice
@@ -171,7 +176,6 @@ def update_source(settings: SettingsDep, name: str, body: SourceChanges) -> Sour
     for field in ("url", "poll_interval_seconds", "enabled"):
         if field in changes and changes[field] is None:
             raise ProblemError(422, "Invalid request", f"{field}: must not be null")
-    _check_interval(settings, changes.get("poll_interval_seconds"))
     with database(settings, transaction=True) as connection:
         row = sources.update(connection, name, changes)
     if row is None:

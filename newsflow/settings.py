@@ -144,9 +144,6 @@ class Settings(BaseSettings):
         ge=0,
         description="Least time between two requests to one host, across every poller.",
     )
-    source_min_interval_seconds: int = Field(
-        default=60, ge=1, description="Shortest poll interval a source may have."
-    )
     source_backoff_max_seconds: float = Field(
         default=6 * 3600.0,
         gt=0,
