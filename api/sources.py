@@ -10,14 +10,14 @@ from urllib.parse import urlsplit
 
 import redis
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import IntakeDep, SettingsDep, database
 from api.problems import RETRY_AFTER, ProblemError, problem_responses
 from newsflow.apikeys import Principal
-from newsflow.contract import _URL, _URL_PATTERN, MAX_URL_LENGTH
+from newsflow.contract import _URL, _URL_PATTERN, MAX_URL_LENGTH, clean_text
 from newsflow.store import sources
 from newsflow.taskmessage import queue_key, task_message
 from newsflow.taskqueue import POLL_SOURCES
@@ -35,49 +35,51 @@ LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 MIN_INTERVAL = 60  # seconds: no feed needs polling more often
 
 
-def _feed_url(value: str | None) -> str | None:
-    """The same URLs a `url` submission may name (newsflow/contract.py)."""
-    if value is None:
-        return None
+def _feed_url(value: str) -> str:
+    """The same URLs a `url` submission may name, cleaned as it is (newsflow/contract.py:
+    NUL dropped, lone surrogates replaced), so PostgreSQL can store it."""
+    value = clean_text(value)
     if not _URL.fullmatch(value) or not urlsplit(value).hostname:
         raise ValueError("must be an absolute http(s) URL with a valid host, no credentials")
     return value
 
 
-_URL_FIELD: dict[str, Any] = {
-    "max_length": MAX_URL_LENGTH,
-    "json_schema_extra": {"pattern": _URL_PATTERN},
-    "description": "The feed (RSS or Atom).",
-}
-_INTERVAL_FIELD: dict[str, Any] = {
-    "ge": MIN_INTERVAL,
-    "le": 7 * 86400,
-    "description": "Seconds between polls.",
-}
+FeedUrl = Annotated[
+    str,
+    Field(
+        max_length=MAX_URL_LENGTH,
+        json_schema_extra={"pattern": _URL_PATTERN},
+        description="The feed (RSS or Atom).",
+    ),
+    AfterValidator(_feed_url),
+]
+Interval = Annotated[
+    int, Field(ge=MIN_INTERVAL, le=7 * 86400, description="Seconds between polls.")
+]
 
 
 class SourceChanges(BaseModel):
     """Only the fields sent change; ``language: null`` drops the hint."""
 
-    url: str | SkipJsonSchema[None] = Field(default=None, **_URL_FIELD)
-    poll_interval_seconds: int | SkipJsonSchema[None] = Field(default=None, **_INTERVAL_FIELD)
+    model_config = ConfigDict(extra="forbid")
+
+    url: FeedUrl | SkipJsonSchema[None] = None
+    poll_interval_seconds: Interval | SkipJsonSchema[None] = None
     language: str | None = Field(
         default=None, pattern=LANGUAGE, description="A hint: items' declared language."
     )
     enabled: bool | SkipJsonSchema[None] = None
 
-    _url = field_validator("url")(_feed_url)
-
 
 class NewSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(pattern=NAME, description="Unique; the `source` of its submissions.")
-    url: str = Field(**_URL_FIELD)
-    poll_interval_seconds: int = Field(default=900, **_INTERVAL_FIELD)
+    url: FeedUrl
+    poll_interval_seconds: Interval = 900
     language: str | None = Field(
         default=None, pattern=LANGUAGE, description="A hint: items' declared language."
     )
-
-    _url = field_validator("url")(_feed_url)
 
 
 class SourceHealth(BaseModel):
