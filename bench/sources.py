@@ -144,13 +144,13 @@ def main() -> None:
             stack.callback(redis_server.stop)
             redis_url = redis_server.url
         name = f"newsflow_bench_sources_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
 
         def drop() -> None:
             dispose_engines()
-            with psycopg.connect(server_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with psycopg.connect(server_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
         stack.callback(drop)
         base, _, query = server_url.partition("?")
