@@ -36,13 +36,15 @@ lint: install
 	$(BIN)/mypy .
 
 ## Speed: stage costs; API intake vs a bare FastAPI+LPUSH baseline (needs wrk); the
-## pipeline end to end, latency by offered load, memory (one table, JSON, PNG); consumers.
+## pipeline end to end, latency by offered load, memory (one table, JSON, PNG); consumers;
+## a source poll cycle (1,000 feeds x 50 items).
 bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/stages.py
 	if command -v wrk >/dev/null; then $(BIN)/python bench/intake.py --json bench/results/intake.json; else echo "wrk not installed (apt-get install wrk): intake bench skipped"; fi
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/consumers.py
+	$(BIN)/python bench/sources.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install
