@@ -353,17 +353,27 @@ def test_two_workers_with_beat_poll_each_feed_once_and_fetch_each_item_once(
         while _articles(own) < len(pages) and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(2)  # several more ticks of both beats: nothing more may be fetched
+        hits_before_cli = Counter(site.hits)
+        # `newsflow sources poll` asks the API, which queues a poll a worker runs
+        with api_over_http(own) as url:
+            polled = CliRunner().invoke(cli, ["sources", "poll", "alpha", "--api-url", url])
         logs = [w.log_path.read_text() for w in workers]
     finally:
         for worker in workers:
             worker.stop()
 
     assert all("beat: Starting" in log for log in logs), logs[0][-2000:]
-    assert {f: site.hits[f"/{f}.xml"] for f in ("alpha", "beta", "gamma")} == dict.fromkeys(
+    assert {f: hits_before_cli[f"/{f}.xml"] for f in ("alpha", "beta", "gamma")} == dict.fromkeys(
         ("alpha", "beta", "gamma"), 1
     )
     assert {p: site.hits[p] for p in pages} == dict.fromkeys(pages, 1)
-    for name in ("alpha", "beta", "gamma"):
+    assert polled.exit_code == 0, polled.output
+    assert "alpha" in polled.output
+    assert "seen=4 new=0" in polled.output  # polled again: the same items, no new one
+    new_hits = site.hits - hits_before_cli
+    new_hits.pop("/robots.txt", None)  # cached per worker process: another may ask too
+    assert new_hits == Counter({"/alpha.xml": 1})
+    for name in ("beta", "gamma"):
         assert _health(api, name)["items_new"] == 4
     assert _articles(own) == len(pages)
 
