@@ -47,7 +47,8 @@ lint: install
 	$(BIN)/mypy .
 
 ## Speed: stage costs; API intake vs a bare FastAPI+LPUSH baseline (needs wrk); the
-## pipeline end to end, latency by offered load, memory (one table, JSON, PNG); consumers.
+## pipeline end to end, latency by offered load, memory (one table, JSON, PNG); consumers;
+## a source poll cycle (1,000 feeds x 50 items).
 bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/stages.py
@@ -55,6 +56,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/consumers.py
 	$(BIN)/python bench/duplicates.py
+	$(BIN)/python bench/sources.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install

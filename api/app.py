@@ -25,6 +25,7 @@ from api.limits import BodyLimitMiddleware
 from api.metrics import CountedAsyncRetry, CountedRetry, RequestMetrics
 from api.metrics import router as metrics_router
 from api.requestlog import RequestContext
+from api.sources import router as sources_router
 from api.stream import FeedWaker
 from api.stream import router as stream_router
 from api.submissions import router as submissions_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_router)  # the web console at /
     app.include_router(stream_router)
     app.include_router(webhooks_router)
+    app.include_router(sources_router)
     # add_middleware puts each in front of those before it: BodyLimitMiddleware (413/415
     # before a body is read) runs first, then SubmitFastPath answers POST /v1/articles
     app.add_middleware(SubmitFastPath)

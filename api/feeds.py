@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import redis
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,10 +15,16 @@ from api.metrics import count_items
 from api.problems import ProblemError
 from newsflow.apikeys import Principal
 from newsflow.contract import BatchAccepted, ItemResult
-from newsflow.feeds import UNUSABLE_DATE, FeedError, parse_feed
+from newsflow.feeds import UNUSABLE_DATE, FeedError, ParsedFeed, parse_feed
 
 router = APIRouter(tags=["articles"])
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
 
 
 @many_submissions_route(
@@ -36,12 +42,12 @@ async def submit_feed(
     if content_type not in FEED_TYPES:
         raise ProblemError(415, "Unsupported media type", f"send one of {', '.join(FEED_TYPES)}")
     try:
-        items = parse_feed(await request.body(), source)
+        feed = parse_feed(await request.body(), source)
     except FeedError as exc:
         raise ProblemError(422, "Not a feed", str(exc)) from exc
     intake: SubmissionIntake = request.app.state.intake
     try:
-        results = await run_in_threadpool(_accept_all, intake, items, principal.owner)
+        results = await run_in_threadpool(accept_items, intake, feed, principal.owner)
     except redis.RedisError as exc:
         # items accepted before the outage answer as duplicates when the feed is sent again
         raise ProblemError(
@@ -52,17 +58,24 @@ async def submit_feed(
     return summary
 
 
-def _accept_all(
-    intake: SubmissionIntake, items: list[dict[str, Any]], owner: str
-) -> list[ItemResult]:
+def accept_items(intake: SubmissionIntake, feed: ParsedFeed, owner: str) -> list[ItemResult]:
+    """Each item through intake, as POST /v1/feeds and polled sources (worker/sources.py)
+    take them: idempotent on the item's id (its guid, Atom id, or link)."""
     results = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(feed.items):
         checked = validate_item(index, item)
         if isinstance(checked, ItemResult):
             results.append(checked)
             continue
         accepted = intake.accept(checked, None, owner=owner)
-        unusable = checked.metadata.get(UNUSABLE_DATE)
+        warnings = []
+        if (unusable := checked.metadata.get(UNUSABLE_DATE)) is not None:
+            warnings.append(
+                f"published_at: {unusable!r} is not a usable date (unreadable, or out of "
+                f"range); accepted without it, kept in metadata.{UNUSABLE_DATE}"
+            )
+        if feed.problem:
+            warnings.append(f"the feed is not well-formed ({feed.problem}); read leniently")
         results.append(
             ItemResult(
                 index=index,
@@ -70,10 +83,7 @@ def _accept_all(
                 id=accepted.id,
                 duplicate=accepted.duplicate,
                 version=accepted.version,
-                warning=f"published_at: {unusable!r} is not a usable date (unreadable, or "
-                f"out of range); accepted without it, kept in metadata.{UNUSABLE_DATE}"
-                if unusable is not None
-                else None,
+                warning="; ".join(warnings) or None,
             )
         )
     return results

@@ -13,6 +13,7 @@ import click
 import orjson
 from pydantic import ValidationError
 
+from newsflow import redisconn
 from newsflow.settings import Settings
 
 # below this much free space where the embedded servers keep their data, PostgreSQL and
@@ -62,9 +63,7 @@ def check_redis(settings: Settings) -> Check:
 
     url = _redacted(settings.redis_url)
     try:
-        with redis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=2
-        ) as client:
+        with redisconn.sync_client(settings, socket_connect_timeout=2, socket_timeout=2) as client:
             started = time.perf_counter()
             client.ping()
             elapsed = (time.perf_counter() - started) * 1000
@@ -152,9 +151,7 @@ def check_queues(settings: Settings) -> Check:
     from newsflow.taskmessage import queue_key
 
     try:
-        with redis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=2
-        ) as client:
+        with redisconn.sync_client(settings, socket_connect_timeout=2, socket_timeout=2) as client:
             depths = {
                 queue: client.llen(queue_key(settings, queue))
                 for queue in (settings.queue, settings.fetch_queue)

@@ -22,6 +22,7 @@ from cli.doctor import doctor
 from cli.errors import ClientErrorsGroup
 from cli.keys import keys
 from cli.reprocess import reprocess
+from cli.sources import sources
 from cli.submissions import submissions
 from newsflow import logs
 from newsflow.metrics import private_multiprocess_dir
@@ -158,7 +159,8 @@ def _run_worker(
 @main.command()
 def up() -> None:
     """Run everything: embedded PostgreSQL and Redis unless NEWSFLOW_DATABASE_URL /
-    NEWSFLOW_REDIS_URL are set, the migrations, one worker and the API."""
+    NEWSFLOW_REDIS_URL are set, the migrations, one worker (with beat, which polls the
+    sources) and the API."""
     from newsflow.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
     from newsflow.store.migrate import upgrade
 
@@ -192,8 +194,10 @@ def up() -> None:
         # for it, and nothing to clean up in Redis or PostgreSQL.
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsflow-up-")))
         worker_ready_file = run_dir / "worker.ready"
+        # -B: the worker runs Celery beat too, so sources poll out of the box (any
+        # number of beats is safe: see README "Sources")
         worker_process = _spawn(
-            [sys.executable, "-m", "cli", "worker", f"--ready-file={worker_ready_file}"],
+            [sys.executable, "-m", "cli", "worker", f"--ready-file={worker_ready_file}", "-B"],
             env,
         )
         api_process = _spawn([sys.executable, "-m", "cli", "api"], env)
@@ -294,6 +298,7 @@ main.add_command(doctor)
 main.add_command(feed)
 main.add_command(submissions)
 main.add_command(reprocess)
+main.add_command(sources)
 for _command in CLIENT_COMMANDS:
     main.add_command(_command)
 

@@ -187,6 +187,32 @@ class Settings(BaseSettings):
         gt=0,
         description="An event stream ends after this long; clients reconnect with Last-Event-ID.",
     )
+    # sources: feeds newsflow polls itself (worker/sources.py, README "Sources")
+    source_poll_tick_seconds: float = Field(
+        default=30.0, gt=0, description="How often Celery beat asks for a poll of due sources."
+    )
+    source_poll_batch: int = Field(
+        default=200, ge=1, description="Most sources one poll task claims."
+    )
+    source_poll_concurrency: int = Field(
+        default=8, ge=1, description="Feeds one poll task fetches at once."
+    )
+    source_host_concurrency: int = Field(
+        default=2, ge=1, description="Feeds of one host a poll task fetches at once."
+    )
+    source_host_delay_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Least time between two requests to one host, across every poller.",
+    )
+    source_backoff_max_seconds: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Longest wait before polling a failing source again (it doubles per error).",
+    )
+    source_robots_cache_seconds: float = Field(
+        default=3600.0, ge=0, description="How long a host's robots.txt is trusted."
+    )
 
     data_dir: Path = Field(
         default=Path(".newsflow"), description="Where the embedded servers keep their data."

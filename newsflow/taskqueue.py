@@ -10,6 +10,8 @@ from newsflow import redisconn
 from newsflow.settings import Settings
 
 PROCESS_SUBMISSION = "newsflow.process_submission"
+# polls due sources (worker/sources.py): sent by Celery beat, and by the API for one source
+POLL_SOURCES = "newsflow.poll_sources"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -47,7 +49,22 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue=settings.queue,
         task_default_exchange=settings.queue,
         task_default_routing_key=settings.queue,
-        task_routes={PROCESS_SUBMISSION: {"queue": settings.queue}},
+        task_routes={
+            PROCESS_SUBMISSION: {"queue": settings.queue},
+            POLL_SOURCES: {"queue": settings.fetch_queue},  # network-bound, like fetches
+        },
+        # what `-B` runs: a poll of due sources every tick; a tick not taken before the
+        # next expires (workers down: no backlog of polls), and any number of beats is safe
+        beat_schedule={
+            "poll-sources": {
+                "task": POLL_SOURCES,
+                "schedule": settings.source_poll_tick_seconds,
+                "options": {"expires": settings.source_poll_tick_seconds},
+            }
+        },
+        # in memory: nothing to share or corrupt between beats; after a restart the first
+        # tick comes at once, which is harmless (a poll takes only due sources)
+        beat_scheduler="celery.beat:Scheduler",
         task_create_missing_queues=False,
         # at-least-once: ack after the task, requeue if the worker dies under it; our own
         # delivery count (in PostgreSQL) stops a poison message from looping forever

@@ -200,12 +200,14 @@ class WorkerProcess:
         concurrency: int = 2,
         module: str = "cli",
         queues: str | None = None,
+        celery_args: Sequence[str] = (),  # e.g. "-B": Celery beat in the worker
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         args = ["worker"] if module == "cli" else []
         if queues is not None:
             args.append(f"--queues={queues}")
+        args += celery_args
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, *args, f"--concurrency={concurrency}"],
             env=env,

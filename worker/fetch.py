@@ -58,9 +58,10 @@ class FetchRefused(FetchError):
 class FetchFailed(FetchError):
     """The fetch did not work: network error, timeout, HTTP error status."""
 
-    def __init__(self, reason: str, transient: bool) -> None:
+    def __init__(self, reason: str, transient: bool, status: int | None = None) -> None:
         super().__init__(reason)
         self.transient = transient
+        self.status = status  # the HTTP status, when the server answered with an error
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -109,6 +110,9 @@ class FetchedPage:
     body: bytes  # decoded (Content-Encoding removed), at most policy.max_bytes
     redirect_chain: tuple[str, ...]  # URLs that answered with a redirect, in order
     peer_addresses: tuple[str, ...]  # the IP each hop connected to (chain, then final)
+    # the validators of the final response, for a later conditional GET (sources poll)
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 # --- addresses -------------------------------------------------------------------------------
@@ -628,8 +632,12 @@ def _fetch_hop(
     ) from last
 
 
-def fetch_url(url: str, policy: FetchPolicy = DEFAULT_POLICY) -> FetchedPage:
-    """GET url under policy. Raises FetchRefused (permanent, policy) or FetchFailed."""
+def fetch_url(
+    url: str, policy: FetchPolicy = DEFAULT_POLICY, headers: dict[str, str] | None = None
+) -> FetchedPage:
+    """GET url under policy. Raises FetchRefused (permanent, policy) or FetchFailed.
+    ``headers`` are sent as well (Accept, If-None-Match...); a 304 Not Modified answer to
+    a conditional request is a page with status 304 and no body."""
     deadline = _Deadline(policy.deadline)
     client = httpx.Client(
         verify=_ssl_context(policy),
@@ -642,8 +650,10 @@ def fetch_url(url: str, policy: FetchPolicy = DEFAULT_POLICY) -> FetchedPage:
             "User-Agent": policy.user_agent,
             "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
             "Accept-Encoding": "gzip, deflate",  # only what _BoundedDecoder can bound
+            **{k: v for k, v in (headers or {}).items() if k.lower() != "accept-encoding"},
         },
     )
+    conditional = any(k.lower().startswith("if-") for k in headers or {})
     current = url
     chain: list[str] = []
     peers: list[str] = []
@@ -660,15 +670,20 @@ def fetch_url(url: str, policy: FetchPolicy = DEFAULT_POLICY) -> FetchedPage:
                     chain.append(current)
                     current = urljoin(current, location.strip())
                     continue
-                _check_status(response.status_code, current)
+                not_modified = conditional and response.status_code == 304
+                if not not_modified:
+                    _check_status(response.status_code, current)
                 media, charset = _content_type(response)
-                if media not in policy.content_types:
+                if not_modified:
+                    body = b""
+                elif media not in policy.content_types:
                     accepted = ", ".join(sorted(policy.content_types))
                     raise FetchRefused(
                         f"content type {media or '(none)'!r} of {current} is not accepted "
                         f"(accepted: {accepted})"
                     )
-                body = _read_body(response, current, policy, deadline)
+                else:
+                    body = _read_body(response, current, policy, deadline)
             finally:
                 deadline.forget_socket()
                 response.close()
@@ -681,6 +696,8 @@ def fetch_url(url: str, policy: FetchPolicy = DEFAULT_POLICY) -> FetchedPage:
                 body=body,
                 redirect_chain=tuple(chain),
                 peer_addresses=tuple(peers),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
             )
     except httpx.InvalidURL as exc:  # our checks passed but httpx disagrees: do not guess
         raise FetchRefused(f"invalid URL {current}: {exc}") from exc
@@ -697,9 +714,8 @@ def fetch_url(url: str, policy: FetchPolicy = DEFAULT_POLICY) -> FetchedPage:
 def _check_status(status: int, url: str) -> None:
     if 200 <= status < 300:
         return
-    if status >= 500 or status in TRANSIENT_4XX:
-        raise FetchFailed(f"HTTP {status} from {url}", transient=True)
-    raise FetchFailed(f"HTTP {status} from {url}", transient=False)
+    transient = status >= 500 or status in TRANSIENT_4XX
+    raise FetchFailed(f"HTTP {status} from {url}", transient=transient, status=status)
 
 
 # --- pushing (webhook deliveries) -------------------------------------------------------------

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
+from newsflow import redisconn
 from newsflow.metrics import exposed_registry, multiprocess
 from newsflow.settings import Settings, sqlalchemy_url
 from newsflow.store.changes import feed_lag_seconds
@@ -128,8 +129,8 @@ class BacklogCollector(Collector):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.queues = (settings.queue, settings.fetch_queue)
-        self.redis = redis.Redis.from_url(
-            settings.require_redis_url(),
+        self.redis = redisconn.sync_client(
+            settings,
             socket_timeout=self.REDIS_TIMEOUT,
             socket_connect_timeout=self.REDIS_TIMEOUT,
         )

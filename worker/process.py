@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from newsflow import redisconn
 from newsflow.contract import FINAL_STATUSES, Status, Submission, canonical_hash, json_bytes
+from newsflow.feeds import FEED
 from newsflow.settings import Settings
 from newsflow.store import articles, submissions
 from newsflow.store.db import get_engine
@@ -46,14 +47,19 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def process(message: ProcessMessage, settings: Settings, delivery: str) -> Status:
+def process(
+    message: ProcessMessage, settings: Settings, delivery: str, fetch_failure: str | None = None
+) -> Status:
     """Land the raw submission, then parse -> enrich -> persist. Returns the final state.
 
     Two transactions: the landing, committed before the pipeline runs so that a worker
     killed by this submission is counted; then the article with its final state. Both on
     one connection, checked out (and its liveness checked) once: a worker process runs one
     task at a time, so holding it through the pipeline keeps it from no one, and each
-    checkout's ping is a round trip that waits on a busy PostgreSQL."""
+    checkout's ping is a round trip that waits on a busy PostgreSQL.
+
+    ``fetch_failure``: the page of a `url` submission could not be had (fetch retries
+    exhausted): build the article from the feed's content instead (see feed_fallback)."""
     database_url = settings.require_database_url()
     started = time.perf_counter()
     stages: dict[str, float] = {}  # milliseconds per stage, for the done line
@@ -97,7 +103,7 @@ def process(message: ProcessMessage, settings: Settings, delivery: str) -> Statu
             )
             return _finish(connection, info.id, Status.dead, reason)
 
-        outcome = _run_pipeline(message, settings, info, connection, stages)
+        outcome = _run_pipeline(message, settings, info, connection, stages, fetch_failure)
         if isinstance(outcome, Status):
             return outcome
 
@@ -192,28 +198,42 @@ def _run_pipeline(
     info: SubmissionInfo,
     connection: Connection,
     stages: dict[str, float],
+    fetch_failure: str | None,
 ) -> EnrichedArticle | Status:
     """Fetch (for a `url` submission), parse and enrich; or the final state of a
     submission that cannot go through (recorded)."""
+    fallback: Submission | None = None
+    fallback_reason: str | None = None  # set when the article is the feed's content
     try:
         submission = Submission.model_validate(message["submission"])
         if submission.kind == "url":
-            with _timed(stages, "fetch"):
-                submission = fetch_content(submission, settings)
+            fallback = feed_fallback(submission)
+            if fetch_failure is not None and fallback is not None:
+                submission, fallback_reason = fallback, fetch_failure
+            else:
+                with _timed(stages, "fetch"):
+                    submission = fetch_content(submission, settings)
     except ValidationError as exc:
         return _finish(connection, info.id, Status.failed, f"invalid submission: {exc}")
-    except FetchRefused as exc:
-        return _finish(connection, info.id, Status.failed, f"fetch refused: {exc.reason}")
-    except FetchFailed as exc:
+    except (FetchRefused, FetchFailed) as exc:
         if exc.transient:
-            raise
-        return _finish(connection, info.id, Status.failed, f"fetch failed: {exc.reason}")
+            raise  # retried (worker/tasks.py); past the last retry, the feed's content
+        reason = f"fetch {'refused' if isinstance(exc, FetchRefused) else 'failed'}: {exc.reason}"
+        if fallback is None:
+            return _finish(connection, info.id, Status.failed, reason)
+        submission, fallback_reason = fallback, reason
 
     try:
         with _timed(stages, "parse"):
-            parsed = parse(submission)
+            article = parse(submission)
+        if fallback_reason is not None:
+            article.provenance["body"] = "feed"
+            article.warnings.append(
+                f"the page could not be had ({fallback_reason}): the article is the feed's "
+                "own content for this item"
+            )
         with _timed(stages, "enrich"):
-            return enrich(parsed, observe=metrics.observe_enricher)
+            return enrich(article, observe=metrics.observe_enricher)
     except SoftTimeLimitExceeded:
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(connection, info.id, Status.failed, reason)
@@ -222,6 +242,19 @@ def _run_pipeline(
     except Exception as exc:  # a bug on one input must not loop: fail it, keep the payload
         log.exception("submission %s failed in the pipeline", info.id)
         return _finish(connection, info.id, Status.failed, f"{type(exc).__name__}: {exc}")
+
+
+def feed_fallback(submission: Submission) -> Submission | None:
+    """A feed item's own content (newsflow/feeds.py keeps it in metadata.feed.content) as
+    the submission's, for when its page cannot be fetched; None if it has none."""
+    kept = submission.metadata.get(FEED, {})
+    content = kept.get("content") if isinstance(kept, dict) else None
+    if not isinstance(content, dict) or not content.keys() & {"text", "html"}:
+        return None
+    try:
+        return Submission.model_validate({**submission.model_dump(exclude_unset=True), **content})
+    except ValidationError:
+        return None
 
 
 def fetch_content(submission: Submission, settings: Settings) -> Submission:
@@ -279,3 +312,10 @@ def backoff_seconds(retries: int, cap: float, base: float = 1.0, jitter: float =
     an outage; half for fetches, so a site that is down is not asked again at once)."""
     top = min(cap, base * 2.0**retries)
     return top * (1 - jitter * random.random())
+
+
+def has_feed_fallback(message: ProcessMessage) -> bool:
+    try:
+        return feed_fallback(Submission.model_validate(message["submission"])) is not None
+    except ValidationError:
+        return False

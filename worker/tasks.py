@@ -11,11 +11,18 @@ from celery.signals import task_postrun, task_prerun
 from newsflow import logs, otel
 from newsflow.settings import get_settings
 from newsflow.taskmessage import ProcessMessage
-from newsflow.taskqueue import PROCESS_SUBMISSION
+from newsflow.taskqueue import POLL_SOURCES, PROCESS_SUBMISSION
 from worker import metrics
 from worker.celery_app import app
 from worker.fetch import FetchFailed
-from worker.process import TransientError, backoff_seconds, give_up, is_transient, process
+from worker.process import (
+    TransientError,
+    backoff_seconds,
+    give_up,
+    has_feed_fallback,
+    is_transient,
+    process,
+)
 
 log = logging.getLogger("newsflow.worker")
 
@@ -48,6 +55,9 @@ def process_submission(self: Task, message: ProcessMessage, fetch_retries: int =
             countdown = backoff_seconds(retries, settings.transient_retry_backoff_max)
         if retries >= limit:
             reason = f"{'fetch failed, ' if fetching else ''}gave up after {retries} retries: {exc}"
+            if fetching and has_feed_fallback(message):
+                # a feed item: its article is the feed's own content (said in provenance)
+                return process(message, settings, delivery, fetch_failure=reason).value
             if give_up(message, settings, reason):
                 metrics.OUTCOME["failed"].inc()
                 raise
@@ -110,3 +120,12 @@ def _unbind_log_fields(task: Task, state: str | None = None, **_: object) -> Non
     if span is not None:
         span.set_attribute("celery.state", state or "")
         span.end()
+
+
+@app.task(name=POLL_SOURCES, ignore_result=True)
+def poll_sources(names: list[str] | None = None) -> int:
+    """Poll the due sources (``names``: only those, as `POST /v1/sources/{name}/poll`
+    asks). Any number may run at once: each claims its own sources (store/sources.py)."""
+    from worker.sources import poll_due
+
+    return len(poll_due(get_settings(), names))
