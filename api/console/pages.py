@@ -44,6 +44,7 @@ from newsflow.store import (
     overview,
     related,
     search,
+    sources,
     submissions,
 )
 from newsflow.store.changes import BadCursor
@@ -442,3 +443,13 @@ def reprocess(
     request: Request, viewer: ViewerDep, settings: SettingsDep, _: CsrfDep, submission_id: uuid.UUID
 ) -> Response:
     return _run_again(request, viewer, settings, submission_id, "reprocess")
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, viewer: ViewerDep, settings: SettingsDep) -> HTMLResponse:
+    """The feeds newsflow polls and each one's health, as `GET /v1/sources` (admin) gives."""
+    if not viewer.allows("admin"):
+        return forbidden(request, viewer, "Sources and their health need an admin key.")
+    with database(settings) as connection:
+        rows = sources.list_sources(connection)
+    return page(request, viewer, "sources.html", {"rows": rows})

@@ -276,6 +276,12 @@ def test_a_feed_failing_five_times_shows_the_streak_and_backs_off(
     # interval x 2^streak: 120 s after the first failure ... 1920 s after the fifth
     assert [round(w / interval) for w in waits] == [2, 4, 8, 16, 32]
     assert poll_due(own) == []  # backing off: not due
+    # and the console's Sources page says the same to an operator
+    console = api.get("/sources")
+    assert console.status_code == 200
+    row = console.text[console.text.index('id="source-broken"') :].split("</tr>")[0]
+    assert '<td class="streak">5</td>' in row
+    assert "HTTP 500" in row
 
     site.failing.clear()
     site.pages["/broken.xml"] = ("application/rss+xml", RSS)
