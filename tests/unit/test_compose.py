@@ -158,3 +158,16 @@ def test_dashboard_queries_name_metrics_the_code_exports() -> None:
     uids = {source["uid"] for source in datasources["datasources"]}
     panel_uids = {p["datasource"]["uid"] for p in dashboard["panels"] if "datasource" in p}
     assert panel_uids <= uids
+
+
+def test_every_service_that_stays_up_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    """Orchestrators restart what is unhealthy; a service without a check is never seen
+    to hang. Only the one-shot `migrate` (restart: "no") has none."""
+    for name, service in compose["services"].items():
+        if service.get("restart") == "no":
+            continue
+        assert "healthcheck" in service, f"{name} has no healthcheck"
+    for name in ("worker", "fetch-worker"):
+        test = " ".join(compose["services"][name]["healthcheck"]["test"])
+        assert "--app=worker.celery_app inspect ping" in test
+        assert importlib.util.find_spec("worker.celery_app") is not None
