@@ -44,6 +44,8 @@ OPENAPI_TAGS = [
     },
     {"name": "entities", "description": "People, organisations and places, in any language."},
     {"name": "submissions", "description": "(admin) Failed and dead submissions; replay."},
+    {"name": "sources", "description": "(admin) Feeds newsflow polls itself, with health."},
+    {"name": "webhooks", "description": "(admin) Subscriptions that push changes to a URL."},
     {"name": "health", "description": "Liveness and readiness."},
     {"name": "problems", "description": "The pages each error's `type` points to."},
 ]

@@ -132,6 +132,18 @@ PROBLEM_TYPES = {
             "Wait for it to end, then reprocess it.",
         ),
         ProblemType(
+            "Name taken",
+            (409,),
+            "A source of this name exists already (a source's name is its identity).",
+            "Pick another name, or change the existing source with PATCH.",
+        ),
+        ProblemType(
+            "Disabled",
+            (409,),
+            "The source is disabled, so it is not polled.",
+            "Enable it first (PATCH `enabled: true`), then ask for a poll.",
+        ),
+        ProblemType(
             "Cursor too old",
             (410,),
             "The change-feed cursor points before the oldest change kept (the feed keeps "

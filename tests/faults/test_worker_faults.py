@@ -158,7 +158,7 @@ def test_a_whole_worker_group_killed_its_tasks_finish_once_on_the_other_group(
             stack.wait_until(
                 "the doomed group to be running the slow ones",
                 lambda: stack.count("id = ANY(%s) AND status = 'processing'", (slow_ids,)) == 2,
-                60,
+                180,
             )
             for n in range(100):
                 assert client.post("/v1/articles", json=seed_submission(f"g{n}")).status_code == 202

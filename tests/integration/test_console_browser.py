@@ -77,7 +77,7 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+def _until(what: str, check: Callable[[], Any], timeout: float = 240) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
@@ -185,6 +185,9 @@ def test_console_in_a_browser(
 
         # the failed submission, its reason and payload; the cause is fixed; replay it
         browser.find_element(By.LINK_TEXT, "Submissions").click()
+        # oldest first: page on, as an operator would, past other tests' failures
+        while not browser.find_elements(By.ID, f"submission-{later_id}"):
+            browser.find_element(By.PARTIAL_LINK_TEXT, "Next page").click()
         row = browser.find_element(By.ID, f"submission-{later_id}")
         assert "404" in row.find_element(By.CSS_SELECTOR, ".reason").text
         assert "/console-later" in browser.page_source  # the raw payload

@@ -321,8 +321,8 @@ def test_the_cli_adds_lists_shows_and_disables_sources(own: Settings, site: Feed
         disabled = runner.invoke(cli, ["sources", "disable", "cli-feed", "--api-url", url])
         assert "disabled" in disabled.output
         missing = runner.invoke(cli, ["sources", "show", "nope", "--api-url", url])
-        assert missing.exit_code == 1
-        assert "404" in missing.output
+        assert missing.exit_code == 4  # the API refused the request (cli/errors.py)
+        assert "nope" in missing.output
 
 
 def _feed_of_pages(site: FeedServer, feed: str, count: int) -> list[str]:
