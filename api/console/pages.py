@@ -402,7 +402,10 @@ def submissions_page(
     except ValueError:
         after_id = None
     with database(settings) as connection:
-        rows = submissions.list_submissions(connection, state, PAGE_SIZE, after_id)
+        # newest first: the failure an operator is looking into is usually the latest
+        rows = submissions.list_submissions(
+            connection, state, PAGE_SIZE, after_id, newest_first=True
+        )
     context = {
         "state": state.value,
         "rows": rows,

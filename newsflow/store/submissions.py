@@ -150,15 +150,21 @@ _LISTED = """
 
 
 def list_submissions(
-    connection: Connection, status: Status, limit: int, after: uuid.UUID | None = None
+    connection: Connection,
+    status: Status,
+    limit: int,
+    after: uuid.UUID | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Submissions in one state, oldest first, continuing after ``after`` (keyset)."""
+    """Submissions in one state, oldest first (or newest, for the console), continuing
+    after ``after`` (keyset)."""
+    order, beyond = ("DESC", "<") if newest_first else ("ASC", ">")
     rows = connection.execute(
         text(
             f"""
             SELECT {_LISTED} FROM newsflow.submissions
-            WHERE status = :status AND (CAST(:after AS uuid) IS NULL OR id > :after)
-            ORDER BY id LIMIT :limit
+            WHERE status = :status AND (CAST(:after AS uuid) IS NULL OR id {beyond} :after)
+            ORDER BY id {order} LIMIT :limit
             """
         ),
         {"status": status.value, "after": after, "limit": limit},

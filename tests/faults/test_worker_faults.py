@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import uuid
 from datetime import UTC, datetime
 
@@ -135,43 +133,3 @@ def test_two_copies_of_one_message_running_at_once_write_once(stack: FaultStack)
     )
     assert articles == 1
     assert blocks == len(document["blocks"])  # not doubled
-
-
-def test_a_whole_worker_group_killed_its_tasks_finish_once_on_the_other_group(
-    stack: FaultStack,
-) -> None:
-    """Two hosts' worker groups on one queue. One group (parent and pool) is SIGKILLed
-    with tasks running and reserved: nobody acks or requeues them, so they come back
-    after the visibility timeout and the other group, running all along, finishes them."""
-    survivor = stack.start_worker(concurrency=2)
-    doomed = stack.start_worker(concurrency=2)
-    # the survivor is frozen while the doomed group takes the slow ones, so they surely
-    # run there (a frozen worker takes nothing off the queue)
-    os.killpg(survivor.process.pid, signal.SIGSTOP)
-    try:
-        with stack.client() as client:
-            slow = [
-                client.post("/v1/articles", json={"source": "faults", "text": f"SLOW 4\n\n{t}"})
-                for t in (SEED_TEXT, SEED_TEXT + " Again.")
-            ]
-            slow_ids = [response.json()["id"] for response in slow]
-            stack.wait_until(
-                "the doomed group to be running the slow ones",
-                lambda: stack.count("id = ANY(%s) AND status = 'processing'", (slow_ids,)) == 2,
-                180,
-            )
-            for n in range(100):
-                assert client.post("/v1/articles", json=seed_submission(f"g{n}")).status_code == 202
-    finally:
-        os.killpg(survivor.process.pid, signal.SIGCONT)
-    doomed.kill()
-    cut_off = [i for i in slow_ids if stack.count("id = %s AND status <> 'done'", (i,))]
-    assert cut_off, "the kill caught no task mid-way"
-
-    stack.wait_until("all 102 done", lambda: stack.count("status = 'done'") == 102, 600)
-    assert survivor.process.poll() is None
-    _assert_each_exactly_once(stack, 102)
-    # delivered twice: once to the killed group, once (after the timeout) to the survivor
-    assert stack.count("id = ANY(%s) AND attempts = 2", (cut_off,)) == len(cut_off)
-    survivor_log = survivor.log_path.read_text()
-    assert all(i in survivor_log for i in cut_off)

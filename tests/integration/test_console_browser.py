@@ -80,7 +80,15 @@ def browser() -> Iterator[Any]:
 def _until(what: str, check: Callable[[], Any], timeout: float = 240) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        result = check()
+        try:
+            result = check()
+        except Exception as exc:  # an element read while its page reloads: try again
+            if type(exc).__name__ not in (
+                "StaleElementReferenceException",
+                "NoSuchElementException",
+            ):
+                raise
+            result = None
         if result:
             return result
         time.sleep(0.2)
@@ -185,7 +193,7 @@ def test_console_in_a_browser(
 
         # the failed submission, its reason and payload; the cause is fixed; replay it
         browser.find_element(By.LINK_TEXT, "Submissions").click()
-        # oldest first: page on, as an operator would, past other tests' failures
+        # newest first; page on, as an operator would, past other tests' failures
         while not browser.find_elements(By.ID, f"submission-{later_id}"):
             browser.find_element(By.PARTIAL_LINK_TEXT, "Next page").click()
         row = browser.find_element(By.ID, f"submission-{later_id}")
