@@ -311,6 +311,33 @@ def serve(database_url: str, redis_url: str) -> tuple[str, Any]:
     return f"http://127.0.0.1:{port}", server
 
 
+def bench_database(stack: ExitStack, purpose: str) -> str:
+    """A migrated database of this run's own, dropped when ``stack`` closes: on
+    NEWSFLOW_BENCH_DATABASE_URL's server, or an embedded PostgreSQL in a temporary folder."""
+    server_url = os.environ.get("NEWSFLOW_BENCH_DATABASE_URL")
+    if not server_url:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        postgres = EmbeddedPostgres(Path(tmp) / "postgres").start()
+        stack.callback(postgres.stop)
+        server_url = postgres.server_url
+    name = f"newsflow_bench_{purpose}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from newsflow.store.db import dispose_engines
+
+        dispose_engines()
+        with psycopg.connect(server_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    stack.callback(drop)
+    base, rest = server_url.split("?", 1) if "?" in server_url else (server_url, "")
+    database_url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{rest}" if rest else "")
+    upgrade(database_url)
+    return database_url
+
+
 def main() -> None:
     import logging
 
@@ -321,27 +348,7 @@ def main() -> None:
     logging.getLogger("newsflow").setLevel(logging.ERROR)
     words = vocabulary()
     with ExitStack() as stack:
-        server_url = os.environ.get("NEWSFLOW_BENCH_DATABASE_URL")
-        if not server_url:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory())
-            postgres = EmbeddedPostgres(Path(tmp) / "postgres").start()
-            stack.callback(postgres.stop)
-            server_url = postgres.server_url
-        name = f"newsflow_bench_consumers_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-        def drop() -> None:
-            from newsflow.store.db import dispose_engines
-
-            dispose_engines()
-            with psycopg.connect(server_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        stack.callback(drop)
-        base, rest = server_url.split("?", 1) if "?" in server_url else (server_url, "")
-        database_url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{rest}" if rest else "")
-        upgrade(database_url)
+        database_url = bench_database(stack, "consumers")
         insert_s = populate(database_url, words, articles)
         redis_url = os.environ.get("NEWSFLOW_BENCH_REDIS_URL")
         if not redis_url:

@@ -13,11 +13,9 @@ the end. Prints one table and writes bench/results/duplicates-<date>.json."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,11 +28,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consumers import ARTICLES, RUNS, populate, vocabulary  # noqa: E402
+from consumers import ARTICLES, RUNS, bench_database, populate, vocabulary  # noqa: E402
 
-from newsflow.embedded import EmbeddedPostgres  # noqa: E402
 from newsflow.store.duplicates import NEAR_BITS, find_at_ingest  # noqa: E402
-from newsflow.store.migrate import upgrade  # noqa: E402
 from worker.pipeline.enrich.duplicates import hamming, normalised_body_hash, simhash  # noqa: E402
 
 PROBES = 200
@@ -131,24 +127,7 @@ def per_article_ms(database_url: str, sample: list[tuple[str, str, bool]], bande
 def main() -> None:
     words = vocabulary()
     with ExitStack() as stack:
-        server_url = os.environ.get("NEWSFLOW_BENCH_DATABASE_URL")
-        if not server_url:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory())
-            postgres = EmbeddedPostgres(Path(tmp) / "postgres").start()
-            stack.callback(postgres.stop)
-            server_url = postgres.server_url
-        name = f"newsflow_bench_duplicates_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-        def drop() -> None:
-            with psycopg.connect(server_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        stack.callback(drop)
-        base, rest = server_url.split("?", 1) if "?" in server_url else (server_url, "")
-        database_url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{rest}" if rest else "")
-        upgrade(database_url)
+        database_url = bench_database(stack, "duplicates")
         populate(database_url, words, ARTICLES)
         fingerprint_all(database_url)
         banded_runs, scan_runs = [], []
