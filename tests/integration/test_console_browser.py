@@ -148,6 +148,8 @@ def test_console_in_a_browser(
         search.send_keys("Landsbergis NATO")
         browser.find_element(By.NAME, "language").send_keys("en")
         browser.find_element(By.ID, "search-button").click()
+        # the unfiltered list can hold the same link: read only the results page
+        _until("the results page", lambda: "q=Landsbergis" in browser.current_url, 15)
         result = _until(
             "a search result",
             lambda: browser.find_elements(By.PARTIAL_LINK_TEXT, "Lithuania urges"),
@@ -194,8 +196,11 @@ def test_console_in_a_browser(
         # the failed submission, its reason and payload; the cause is fixed; replay it
         browser.find_element(By.LINK_TEXT, "Submissions").click()
         # newest first; page on, as an operator would, past other tests' failures
+        _until("the submissions page", lambda: "/submissions" in browser.current_url, 15)
         while not browser.find_elements(By.ID, f"submission-{later_id}"):
+            page = browser.current_url
             browser.find_element(By.PARTIAL_LINK_TEXT, "Next page").click()
+            _until("the next page", lambda: browser.current_url != page, 15)
         row = browser.find_element(By.ID, f"submission-{later_id}")
         assert "404" in row.find_element(By.CSS_SELECTOR, ".reason").text
         assert "/console-later" in browser.page_source  # the raw payload
