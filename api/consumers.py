@@ -189,7 +189,7 @@ def list_articles(
     ] = None,
 ) -> ArticlePage:
     try:
-        with database(settings, filters.query_field) as connection:
+        with database(settings, filters.query_field, replica=True) as connection:
             rows, next_cursor = search.list_articles(connection, filters.value, limit, cursor)
     except BadCursor as exc:
         raise _bad_cursor("cursor", exc) from exc
@@ -267,7 +267,7 @@ def read_feed(
     except BadCursor as exc:
         raise _bad_cursor(name, exc) from exc
     try:
-        with database(settings) as connection:
+        with database(settings, replica=True) as connection:
             if given is None:
                 position = changes.oldest_cursor(connection)
             elif given == changes.NOW:
@@ -281,6 +281,7 @@ def read_feed(
             )
             if given is not None and given != changes.NOW:
                 changes.check_not_pruned(connection, position)
+            lag = changes.replica_lag_seconds(connection)
     except CursorPruned as exc:
         raise _cursor_pruned(settings, exc, name) from exc
     items = [
@@ -308,6 +309,7 @@ def read_feed(
         items=items,
         next_cursor=next_cursor,
         caught_up=caught_up,
+        replica_lag_seconds=lag,
         next=next_cursor,  # the old name, for clients of the last version
     )
 
@@ -342,7 +344,7 @@ def export(
         Query(pattern=search.CURSOR_PATTERN, description="Continue after this cursor."),
     ] = None,
 ) -> StreamingResponse:
-    engine = get_engine(settings.require_database_url())
+    engine = get_engine(settings.reader_database_url())
     try:
         connection = engine.connect()
     except SQLAlchemyError as exc:

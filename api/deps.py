@@ -34,12 +34,18 @@ IntakeDep = Annotated[SubmissionIntake, Depends(app_intake)]
 
 @contextmanager
 def database(
-    settings: Settings, field: str | None = None, *, transaction: bool = False
+    settings: Settings,
+    field: str | None = None,
+    *,
+    transaction: bool = False,
+    replica: bool = False,
 ) -> Iterator[Connection]:
-    """A connection (in one transaction when ``transaction``) for a route's queries.
-    ``field`` names the parameter whose value a failing query blames (a full-text ``q``)."""
+    """A connection (in one transaction when ``transaction``) for a route's queries; to the
+    read replica when ``replica`` and one is configured (consumers' reads, which can lag a
+    little). ``field`` names the parameter whose value a failing query blames (a ``q``)."""
     try:
-        engine = get_engine(settings.require_database_url())
+        url = settings.reader_database_url() if replica else settings.require_database_url()
+        engine = get_engine(url)
         with engine.begin() if transaction else engine.connect() as connection:
             yield connection
     except SQLAlchemyError as exc:

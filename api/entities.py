@@ -47,7 +47,7 @@ def search_entities(
         after = entities.decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise field_problem("cursor", str(exc)) from exc
-    with database(settings, "q") as connection:
+    with database(settings, "q", replica=True) as connection:
         rows = entities.search_entities(
             connection, clean_text(q), clean_text(type) if type else None, limit, after
         )
@@ -79,7 +79,7 @@ def entity_articles(
 ) -> EntityArticlePage:
     key = clean_text(key)
     before = chosen_cursor(request, response, cursor, "before", before)
-    with database(settings) as connection:
+    with database(settings, replica=True) as connection:
         entity: dict[str, Any] | None = entities.get_entity(connection, key)
         if entity is None:
             raise ProblemError(404, "Not found", f"no entity {key!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from newsflow.contract import FieldError
 PROBLEM_JSON = "application/problem+json"
 # what a 503 tells the client: the seconds to wait before retrying
 RETRY_AFTER = {"Retry-After": "5"}
+
+log = logging.getLogger("newsflow.api")
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,7 @@ def database_problem(exc: SQLAlchemyError, field: str | None = None) -> ProblemE
         )
     )
     if not caused_by_request:
+        log.warning("database query failed (%s): %s", sqlstate or "no SQLSTATE", original or exc)
         # a value or statement PostgreSQL refuses fails the same way on every retry: 500,
         # so clients do not retry it for ever; 503 only for what can pass
         if isinstance(exc, DataError | IntegrityError | ProgrammingError):

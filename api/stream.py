@@ -102,7 +102,7 @@ def _start(settings: Settings, cursor: str | None, field: str) -> tuple[int, int
         position = changes.START if cursor in (None, changes.NOW) else changes.decode_cursor(cursor)
     except BadCursor as exc:
         raise field_problem(field, str(exc)) from exc
-    with database(settings) as connection:
+    with database(settings, replica=True) as connection:
         if cursor is None:
             return changes.oldest_cursor(connection)
         if cursor == changes.NOW:
@@ -120,7 +120,7 @@ def _start(settings: Settings, cursor: str | None, field: str) -> tuple[int, int
 def _read(
     settings: Settings, position: tuple[int, int], include_document: bool
 ) -> list[changes.FeedRow]:
-    with get_engine(settings.require_database_url()).connect() as connection:
+    with get_engine(settings.reader_database_url()).connect() as connection:
         return changes.read_feed(
             connection,
             position,

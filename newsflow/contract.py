@@ -594,6 +594,11 @@ class FeedPage(BaseModel):
         description="Pass as `cursor` to continue (the last item's cursor, or the one given)."
     )
     caught_up: bool = Field(description="True when fewer than `limit` changes were ready.")
+    replica_lag_seconds: float | None = Field(
+        default=None,
+        description="Read from a replica (NEWSFLOW_READ_DATABASE_URL): how many seconds it "
+        "is behind the primary (0 = caught up). Null when read from the primary.",
+    )
     next: str | None = Field(
         default=None,
         description="Deprecated (one version): the same as `next_cursor`.",

@@ -17,6 +17,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset: `newsflow up` starts an embedded PostgreSQL.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A read replica (streaming standby) for consumers: article lists, search, "
+        "export, entities and the change feed read from it. Unset: they read the primary.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL (Celery broker): redis://…, or "
@@ -258,6 +263,10 @@ class Settings(BaseSettings):
                 "NEWSFLOW_DATABASE_URL is not set (run `make up`, which starts an embedded one)"
             )
         return self.database_url
+
+    def reader_database_url(self) -> str:
+        """Where consumers read: the replica when one is set, else the primary."""
+        return self.read_database_url or self.require_database_url()
 
     def require_redis_url(self) -> str:
         if not self.redis_url:

@@ -32,6 +32,12 @@ cluster) delays the feed, it never loses anything. The NOTIFY is a wake-up hint:
 consumer that LISTENs then reads the feed from its cursor, and reads again shortly if the
 change is not exposed yet.
 
+On a streaming replica (NEWSFLOW_READ_DATABASE_URL) the same rule holds: a hot standby
+counts as running every transaction the primary may still have open (an xid it has not seen
+finish, including those between the last xid it saw and a newer one), so its snapshot xmin
+never passes a transaction that has not committed there yet. A replica only lags: the
+feed page says by how much (``replica_lag_seconds``).
+
 The cursor is opaque to clients: 32 hex digits, the xid and the position (64 bits each).
 ``now`` starts at the current end of the feed: ``(xmin, 0)``.
 
@@ -210,6 +216,24 @@ def read_feed(
         )
         for row in rows
     ]
+
+
+def replica_lag_seconds(connection: Connection) -> float | None:
+    """How far behind the primary a streaming replica's feed is, in seconds; None on the
+    primary. 0 when the replica has replayed all it received (an idle primary writes
+    nothing, so the age of the last replayed commit alone would look like lag)."""
+    value = connection.execute(
+        text(
+            """
+            SELECT CASE
+                     WHEN NOT pg_is_in_recovery() THEN NULL
+                     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                     ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))
+                   END
+            """
+        )
+    ).scalar()
+    return None if value is None else round(float(value), 3)
 
 
 def pruned_through(connection: Connection) -> tuple[int, int] | None:

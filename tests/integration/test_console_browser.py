@@ -95,6 +95,14 @@ def _until(what: str, check: Callable[[], Any], timeout: float = 240) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _next_page(browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = browser.current_url
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Next page").click()
+    _until("the next page", lambda: browser.current_url != page, 15)
+
+
 def _screenshot(driver: Any, name: str) -> None:
     folder = os.environ.get("NEWSFLOW_CONSOLE_SCREENSHOTS")
     if folder:
@@ -198,9 +206,7 @@ def test_console_in_a_browser(
         # newest first; page on, as an operator would, past other tests' failures
         _until("the submissions page", lambda: "/submissions" in browser.current_url, 15)
         while not browser.find_elements(By.ID, f"submission-{later_id}"):
-            page = browser.current_url
-            browser.find_element(By.PARTIAL_LINK_TEXT, "Next page").click()
-            _until("the next page", lambda: browser.current_url != page, 15)
+            _next_page(browser)
         row = browser.find_element(By.ID, f"submission-{later_id}")
         assert "404" in row.find_element(By.CSS_SELECTOR, ".reason").text
         assert "/console-later" in browser.page_source  # the raw payload
