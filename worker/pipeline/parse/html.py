@@ -36,7 +36,6 @@ from trafilatura.xml import xmltotxt
 from newsflow.contract import BlockKind
 from newsflow.dates import published_or_none
 from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlock
-from worker.pipeline.parse.blockmodel import shipped_model
 
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
 # element count, and no real article body comes near this size.
@@ -183,15 +182,20 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
     if tree is None or not len(tree):
         raise ParseError("the input is not an HTML document")
     document = _metadata(tree, url)
-    blocks, link_texts = _candidates(tree, url or document.url)
+    extracted = _extract(tree, url or document.url)
+    if extracted is None:
+        raise ParseError("no article text found in the HTML")
+    blocks = _blocks(extracted.body)
     if not blocks:
         raise ParseError("no article text found in the HTML")
-    keep = shipped_model().keep(blocks, link_texts)
-    blocks = [block for block, kept in zip(blocks, keep, strict=True) if kept]
-    if not blocks:
-        raise ParseError("no article text found in the HTML")
+    link_texts = _link_texts(tree)
     if _link_word_share(blocks, link_texts) >= MAX_LINK_WORD_SHARE:
         raise ParseError("the page holds only navigation links, no article text")
+    # paragraphs and lists made only of link texts are "related" and "read more" lines
+    blocks = [block for block in blocks if not _is_link_block(block, link_texts)]
+    blocks = _without_furniture(blocks)
+    if not blocks:
+        raise ParseError("no article text found in the HTML")
     images = _captions(blocks, tree)
 
     provenance: dict[str, str] = {}
@@ -297,21 +301,6 @@ def _metadata(tree: HtmlElement, url: str | None) -> Document:
     return metadata
 
 
-def candidate_blocks(html: str, url: str | None) -> tuple[list[TextBlock], set[str]]:
-    """The blocks the block model chooses from, and the page's link texts (for training)."""
-    tree = load_html(_prepare(html))
-    if tree is None or not len(tree):
-        return [], set()
-    return _candidates(tree, url)
-
-
-def _candidates(tree: HtmlElement, url: str | None) -> tuple[list[TextBlock], set[str]]:
-    extracted = _extract(tree, url)
-    if extracted is None:
-        return [], set()
-    return _blocks(extracted.body), _link_texts(tree)
-
-
 def _extract(tree: HtmlElement, url: str | None) -> Document | None:
     """The main text only (metadata comes from _metadata), as trafilatura's XML body.
 
@@ -326,7 +315,6 @@ def _extract(tree: HtmlElement, url: str | None) -> Document | None:
         with_metadata=False,
         include_comments=False,
         include_tables=True,
-        favor_recall=True,
     )
     if not isinstance(document, Document) or document.body is None:
         return None
