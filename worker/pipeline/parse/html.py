@@ -183,7 +183,7 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
     title = _title(tree, document)
     if title:
         provenance["title"] = "heuristic" if title != document.title else "meta"
-    authors = _split_authors(document.author)
+    authors = _split_authors(_json_ld_author(tree) or _meta_author(tree) or document.author)
     if authors:
         provenance["authors"] = "meta"
     published_at = _as_datetime(document.date)
@@ -512,6 +512,52 @@ def _json_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
         yield data
         for key in ("@graph", "mainEntity", "mainEntityOfPage"):
             yield from _json_nodes(data.get(key), depth + 1)
+
+
+# JSON-LD nodes whose "author" is not the article's (a page's, a logo's)
+_NOT_ARTICLE_TYPES = {"Person", "Organization", "WebSite", "WebPage", "ImageObject"}
+# author meta tags, most specific first
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+)
+
+
+def _json_ld_author(tree: HtmlElement) -> str | None:
+    """The author names of the page's JSON-LD article. Preferred to trafilatura's author,
+    then the author meta tags: on the WCXB training pages, author token F1 0.734 vs 0.651
+    for trafilatura's alone (0.752 vs 0.703 on wcxb, which was not looked at)."""
+    for script in tree.iter("script"):
+        if "ld+json" not in (script.get("type") or ""):
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for node in _json_nodes(data):
+            if str(node.get("@type")) in _NOT_ARTICLE_TYPES:
+                continue
+            found = node.get("author") or node.get("creator")
+            people = found if isinstance(found, list) else [found]
+            names = [p.get("name") if isinstance(p, dict) else p for p in people]
+            clean = [" ".join(html_lib.unescape(n).split()) for n in names if isinstance(n, str)]
+            if any(clean):
+                return "; ".join(n for n in clean if n)
+    return None
+
+
+def _meta_author(tree: HtmlElement) -> str | None:
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        value = " ".join((meta.get("content") or "").split())
+        if key in _AUTHOR_META and value and not value.startswith("http"):
+            found.setdefault(key, value)
+    return next((found[key] for key in _AUTHOR_META if key in found), None)
 
 
 def _og_title(tree: HtmlElement) -> str | None:

@@ -256,6 +256,24 @@ def furniture_page(after: str) -> str:
     )
 
 
+def test_authors_from_json_ld_over_a_byline_guess() -> None:
+    """The article's JSON-LD names its authors: they win over what the page's markup
+    suggests (a "by" line naming the site's organisation), and the page's own JSON-LD
+    Person and Organization nodes do not count as the article's."""
+    json_ld = (
+        '<script type="application/ld+json">[{"@type": "Organization", "name": "Harbour Trust",'
+        ' "author": "Web Team"}, {"@type": "NewsArticle", "headline": "Harbour works",'
+        ' "author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person",'
+        ' "name": "Tom Hart"}]}]</script>'
+    )
+    html = furniture_page("").replace(
+        "</head>", f'<meta name="author" content="Harbour Trust Staff">{json_ld}</head>'
+    )
+    assert parse_html(html).authors == ["Ann Lee", "Tom Hart"]
+    # no JSON-LD author: the author meta tag
+    assert parse_html(html.replace(json_ld, "")).authors == ["Harbour Trust Staff"]
+
+
 def test_an_in_article_most_read_box_does_not_cut_the_rest() -> None:
     """A box that opens like page furniture ("Most read in …") in the second half of the
     article: the paragraphs after it are still the article's."""
