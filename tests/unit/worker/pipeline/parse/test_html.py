@@ -15,13 +15,11 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from worker.pipeline.article import ParsedArticle, ParseError, TextBlock
+from worker.pipeline.article import ParsedArticle, ParseError
 from worker.pipeline.parse import html as html_module
 from worker.pipeline.parse.html import (
     MAX_IMAGES,
-    _is_link_line,
     _metadata,
-    _without_furniture,
     decode_html,
     parse_html,
     split_credit,
@@ -241,7 +239,7 @@ def test_decoded_cp1251_page_parses() -> None:
     assert article.title == "У Львові відкрили новий міст через залізницю"
 
 
-# --- page furniture after the article, link tables, one parse, lean metadata ---------------
+# --- furniture that is article text, ad labels, one parse, lean metadata ---- ---------------
 
 ARTICLE_PARAGRAPHS = "".join(
     f"<p>Paragraph {n} of the council report on the harbour works says that the new sea wall, "
@@ -258,17 +256,49 @@ def furniture_page(after: str) -> str:
     )
 
 
-def test_related_and_newsletter_tail_is_cut() -> None:
-    article = parse_html(
-        furniture_page(
-            "<h3>Related articles</h3>"
-            "<p>Council opens new bridge after two years of works on the old crossing</p>"
-            "<p>Newsletter</p><p>Sign up for the weekly harbour briefing in your inbox.</p>"
-        )
+def test_authors_from_json_ld_over_a_byline_guess() -> None:
+    """The article's JSON-LD names its authors: they win over what the page's markup
+    suggests (a "by" line naming the site's organisation), and the page's own JSON-LD
+    Person and Organization nodes do not count as the article's."""
+    json_ld = (
+        '<script type="application/ld+json">[{"@type": "Organization", "name": "Harbour Trust",'
+        ' "author": "Web Team"}, {"@type": "NewsArticle", "headline": "Harbour works",'
+        ' "author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person",'
+        ' "name": "Tom Hart"}]}]</script>'
     )
-    assert article.body.endswith("before the winter storms.")
-    assert "Related" not in article.body
-    assert "briefing" not in article.body
+    html = furniture_page("").replace(
+        "</head>", f'<meta name="author" content="Harbour Trust Staff">{json_ld}</head>'
+    )
+    assert parse_html(html).authors == ["Ann Lee", "Tom Hart"]
+    # no JSON-LD author: the author meta tag
+    assert parse_html(html.replace(json_ld, "")).authors == ["Harbour Trust Staff"]
+
+
+def test_an_in_article_most_read_box_does_not_cut_the_rest() -> None:
+    """A box that opens like page furniture ("Most read in …") in the second half of the
+    article: the paragraphs after it are still the article's."""
+    html = furniture_page("").replace(
+        "</p><p>Paragraph 5", "</p><h3>Most read in Business</h3><p>Paragraph 5"
+    )
+    article = parse_html(html)
+    assert "Paragraph 6 of the council report" in article.body
+
+
+def test_paragraphs_that_are_links_in_the_article_are_kept() -> None:
+    """Paragraphs of the article that are each one link (the guides it presents)."""
+    guides = "".join(
+        f'<p><a href="/guide/{n}">Guide {n}: how the harbour pumps are serviced in winter</a></p>'
+        for n in range(1, 3)
+    )
+    closing = (
+        "<p>Paragraph 7 of the council report on the harbour works says that the pumps will be"
+        " tested in spring by the engineers.</p>"
+    )
+    article = parse_html(
+        furniture_page(f"<p>The guides the council published:</p>{guides}{closing}")
+    )
+    for n in range(1, 3):
+        assert f"Guide {n}: how the harbour pumps" in article.body
 
 
 def test_ad_label_goes_wherever_it_stands() -> None:
@@ -278,58 +308,6 @@ def test_ad_label_goes_wherever_it_stands() -> None:
     article = parse_html(html)
     assert "Advertisement" not in article.body
     assert "Paragraph 3" in article.body
-
-
-def test_marker_words_inside_the_article_are_kept() -> None:
-    """A subheading that starts like a marker ("Recommended …", "Comments from residents")
-    in the first half, or a long line, is text."""
-    blocks = [
-        TextBlock("paragraph", "Opening paragraph of the report with enough words. " * 3),
-        TextBlock("subheading", "Comments from residents"),
-        TextBlock("paragraph", "Residents said the works were loud but worth it. " * 3),
-        TextBlock(
-            "paragraph",
-            "Subscribe is what the council asked every household to do for the flood alerts "
-            "sent by text message, and most of them did.",
-        ),
-        TextBlock("paragraph", "The last paragraph closes the report."),
-    ]
-    assert _without_furniture(blocks) == blocks
-
-
-@pytest.mark.parametrize(
-    "marker", ["Share this story", "Читайте також:", "Похожие новости", "| Related Stories |"]
-)
-def test_end_marker_cuts_only_in_the_second_half(marker: str) -> None:
-    body = TextBlock("paragraph", "A paragraph of the article with a few words in it. " * 4)
-    blocks = [body, body, TextBlock("paragraph", marker), TextBlock("list", "- a")]
-    assert _without_furniture(blocks) == [body, body]
-    assert _without_furniture([TextBlock("paragraph", "Share this"), body]) == [
-        TextBlock("paragraph", "Share this"),
-        body,
-    ]
-
-
-def test_table_rows_of_links_are_navigation() -> None:
-    nav_rows = "".join(
-        f'<tr><td><a href="/{name.lower()}">{name}</a></td><td></td></tr>'
-        for name in ("Business", "Technology", "Health", "Sports")
-    )
-    html = (
-        "<html><head><title>Harbour works</title></head><body><table>"
-        f"<tr><td>{ARTICLE_PARAGRAPHS}</td></tr>{nav_rows}</table></body></html>"
-    )
-    article = parse_html(html)
-    assert "Paragraph 6" in article.body
-    for name in ("Business", "Technology", "Health", "Sports"):
-        assert name not in article.body
-
-
-def test_table_row_mostly_links_is_navigation_and_a_data_row_is_not() -> None:
-    links = {"view all news", "send to a friend", "la sportiva prodigio pro", "la sportiva"}
-    assert _is_link_line("| 09 January 2008 | View all news | Send to a friend |", links)
-    assert not _is_link_line("| La Sportiva Prodigio Pro | 9.2 | $225 | 9.4 oz | 6 mm |", links)
-    assert not _is_link_line("View all news today, and more", links)
 
 
 def test_one_parse_shared_with_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
