@@ -8,6 +8,8 @@ repeated) with a unique ``external_id``.
 Variants, each at 1 and 2 uvicorn workers:
 - ``baseline``: the bare endpoint;
 - ``newsflow``: ``newsflow api``, open on loopback, rate limit off (as ``make up`` runs);
+- ``newsflow+wait``: ``NEWSFLOW_REDIS_MIN_REPLICAS=1``: each 202 waits for ``WAIT 1`` (the
+  private Redis has one replica, attached in every variant);
 - ``newsflow+auth``: ``NEWSFLOW_AUTH=required`` with a real API key (in the Redis mirror,
   as ``newsflow keys create`` puts it) and the per-key rate limit on (a limit high enough
   never to refuse, so every request still counts its window);
@@ -169,6 +171,14 @@ def variants(redis_url: str, workers: int, also: list[tuple[str, Path]], key: st
             BASELINE_QUEUE,
         ),
         Variant("newsflow", newsflow, base_env, ROOT, NEWSFLOW_QUEUE),
+        # every 202 after WAIT 1: the submission is on the replica too (see README)
+        Variant(
+            "newsflow+wait",
+            newsflow,
+            dict(base_env, NEWSFLOW_REDIS_MIN_REPLICAS="1"),
+            ROOT,
+            NEWSFLOW_QUEUE,
+        ),
         Variant(
             "newsflow+auth",
             newsflow,
@@ -346,6 +356,9 @@ class Fresh:
             pass  # one is already running
         principal = Principal(self.key_id, "bench", frozenset({"submit"}))
         mirror(self.client, self.settings, hash_key(self.key), principal)
+        # the replica catches up with the run before (no-WAIT variants outrun it), so
+        # every variant starts from a replica with nothing left to apply
+        self.client.execute_command("WAIT", 1, 60_000)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -401,6 +414,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newsflow-intake-")))
         server = EmbeddedRedis(tmp / "redis", appendfsync=args.appendfsync).start()
         stack.callback(server.stop)
+        # one replica, for newsflow+wait; attached in every variant, as in production
+        # (WAIT counts a write in the replica's memory, not on its disk: everysec there, as
+        # replicas usually run; and room to buffer a run's burst, 20 MB/s here, instead of
+        # the default 64 MB/256 MB limits that cut the replica off into full resyncs)
+        replica = EmbeddedRedis(tmp / "replica", appendfsync="everysec").start()
+        stack.callback(replica.stop)
+        redis.Redis.from_url(server.url).config_set(
+            "client-output-buffer-limit", "replica 1gb 1gb 60"
+        )
+        redis.Redis(port=replica.port).replicaof("127.0.0.1", server.port)
         client = redis.Redis.from_url(server.url)
         assert server.process is not None
         redis_pid = server.process.pid
