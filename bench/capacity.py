@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"({pg['articles']} articles) = {pg['gb_per_million']} GB per million"
     )
     for name, sizes in pg["tables"].items():
-        print(f"  {name:<28} {sizes['table_per_article']:>8,} B + {sizes['indexes_per_article']:>7,} B")
+        table, indexes = sizes["table_per_article"], sizes["indexes_per_article"]
+        print(f"  {name:<28} {table:>8,} B + {indexes:>7,} B")
     print(
         f"Redis: {rd['bytes_per_submission']:,} B per queued submission "
         f"({rd['text_bytes_per_submission']:,} B of text; {rd['queued']:,} queued) "
