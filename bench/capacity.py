@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 import redis.asyncio  # noqa: E402
-
 from consumers import bench_database  # noqa: E402
 from run import _time_stages, mixed_corpus, warm_up_in_process  # noqa: E402
+
 from newsflow.contract import Submission  # noqa: E402
 from newsflow.embedded import EmbeddedRedis  # noqa: E402
 from newsflow.settings import Settings  # noqa: E402
