@@ -678,6 +678,11 @@ def _show(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}"
 
 
+def _set_worker_processes(count: int) -> None:
+    global WORKER_PROCESSES
+    WORKER_PROCESSES = count
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=int(os.environ.get("NEWSFLOW_BENCH_RUNS", 3)))
@@ -692,7 +697,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="bench/intake.py --json output to include in the table, if the file exists",
     )
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=WORKER_PROCESSES,
+        help="worker processes (1 and 2 give the scaling efficiency in docs/scaling.md)",
+    )
     options = parser.parse_args(argv)
+    _set_worker_processes(options.worker_processes)
     if options.runs < 1:
         parser.error("--runs must be at least 1")
 
