@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/consumers.py
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/sources.py
+	$(BIN)/python bench/capacity.py --json bench/results/capacity.json
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install
