@@ -12,46 +12,51 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 WINDOW = "3 days"
+# a translation shares at least this many entities, and at least half of the smaller set
+MIN_SHARED_ENTITIES = 3
 
+_ME = text(
+    f"""
+    SELECT a.language,
+           coalesce(a.published_at, a.processed_at) - interval '{WINDOW}' AS window_start,
+           coalesce(a.published_at, a.processed_at) + interval '{WINDOW}' AS window_end,
+           array(SELECT entity_key FROM newsflow.article_entities WHERE article_id = a.id)
+               AS entity_keys
+    FROM newsflow.articles a WHERE a.id = :id
+    """
+)
+
+# Only an article that mentions one of ours can share entities with it: the candidates come
+# from the entity postings and the publication-time index, joined (the planner picks which
+# one leads from the bounds and the keys, given as values), never from a scan of the window
+# with three subqueries per article in it.
 _TRANSLATIONS = text(
     f"""
-    WITH me AS (
-        SELECT id, language, coalesce(published_at, processed_at) AS at
-        FROM newsflow.articles WHERE id = :id
-    ),
-    my_entities AS (
-        SELECT entity_key FROM newsflow.article_entities WHERE article_id = :id
-    ),
-    my_amounts AS (
-        SELECT DISTINCT value FROM newsflow.article_amounts WHERE article_id = :id
-    ),
-    candidates AS (
-        SELECT a.id, a.title, a.language, a.source
-        FROM newsflow.articles a, me
-        WHERE a.id <> me.id AND a.language IS DISTINCT FROM me.language
-          AND coalesce(a.published_at, a.processed_at)
-              BETWEEN me.at - interval '{WINDOW}' AND me.at + interval '{WINDOW}'
-    ),
-    scored AS (
-        SELECT c.*,
-            (SELECT count(*) FROM newsflow.article_entities e
-             WHERE e.article_id = c.id AND e.entity_key IN (SELECT entity_key FROM my_entities))
-                AS shared_entities,
-            (SELECT count(*) FROM newsflow.article_entities e WHERE e.article_id = c.id)
+    WITH shared AS (
+        SELECT a.id, a.title, a.language, a.source, count(*) AS shared_entities
+        FROM newsflow.article_entities e
+        JOIN newsflow.articles a ON a.id = e.article_id
+        WHERE e.entity_key = ANY(:entity_keys) AND a.id <> :id
+          AND a.language IS DISTINCT FROM CAST(:language AS text)
+          AND coalesce(a.published_at, a.processed_at) BETWEEN :window_start AND :window_end
+        GROUP BY a.id
+        HAVING count(*) >= {MIN_SHARED_ENTITIES}
+    ), scored AS (
+        SELECT s.*,
+            (SELECT count(*) FROM newsflow.article_entities e WHERE e.article_id = s.id)
                 AS their_entities,
             (SELECT count(DISTINCT value) FROM newsflow.article_amounts m
-             WHERE m.article_id = c.id AND m.value IN (SELECT value FROM my_amounts))
+             WHERE m.article_id = s.id AND m.value IN (
+                 SELECT value FROM newsflow.article_amounts WHERE article_id = :id))
                 AS shared_amounts
-        FROM candidates c
+        FROM shared s
     )
     SELECT id, title, language, source, shared_entities, shared_amounts,
            round(CAST(shared_entities AS numeric)
-                 / greatest(1, least(their_entities, (SELECT count(*) FROM my_entities))), 2)
-               AS overlap
+                 / greatest(1, least(their_entities, :my_entities)), 2) AS overlap
     FROM scored
-    WHERE shared_entities >= 3
-      AND CAST(shared_entities AS numeric)
-          / greatest(1, least(their_entities, (SELECT count(*) FROM my_entities))) >= 0.5
+    WHERE CAST(shared_entities AS numeric)
+          / greatest(1, least(their_entities, :my_entities)) >= 0.5
     ORDER BY overlap DESC, shared_amounts DESC, id
     LIMIT 20
     """
@@ -59,4 +64,11 @@ _TRANSLATIONS = text(
 
 
 def find_translations(connection: Connection, article_id: uuid.UUID) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in connection.execute(_TRANSLATIONS, {"id": article_id})]
+    me = connection.execute(_ME, {"id": article_id}).one_or_none()
+    if me is None or len(me.entity_keys) < MIN_SHARED_ENTITIES:
+        return []
+    rows = connection.execute(
+        _TRANSLATIONS,
+        {**me._asdict(), "id": article_id, "my_entities": len(me.entity_keys)},
+    )
+    return [dict(row._mapping) for row in rows]

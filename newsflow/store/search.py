@@ -253,49 +253,30 @@ def _ranked_page(
     after: str | None,
     rank_candidates: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page by relevance. The matches' ids come from the GIN index alone (a fenced
-    subquery, so the planner cannot instead walk an index testing every row's tsvector),
-    newest first (ids are time-ordered); the other filters are tested on them in that order
-    until ``rank_candidates`` pass; only those rows' tsvectors are read to rank them, and
-    only the page's rows are read whole."""
-    # the language filter is tested with the match (on the row the index found), the
-    # others on the submission
-    where, params = _conditions(replace(filters, q=None, languages=()))
-    tsquery = _tsquery(filters, params)
-    language = ""
-    if filters.languages:
-        language = "AND m.language = ANY(:languages)"
-        params["languages"] = list(filters.languages)
+    """A page by relevance: the newest ``rank_candidates`` matches (``_candidates``) ranked,
+    and only the page's rows read whole."""
     # The planner prices `search @@ query` on a sequential scan as cheap, but each test
     # decompresses an out-of-line tsvector: for a common word it chose a scan of the whole
     # table (seconds). JIT compilation (on for large estimates) only adds its own time.
     connection.execute(text("SET LOCAL enable_seqscan = off"))
     connection.execute(text("SET LOCAL jit = off"))
+    candidates = _candidates(connection, filters, rank_candidates)
+    params: dict[str, Any] = {"candidates": candidates, "limit": limit}
+    tsquery = _tsquery(filters, params)
     outer = ""
     if after:
         cursor = Cursor.decode(after, ranked=True)
         params.update(cursor_key=cursor.key, cursor_id=cursor.id)
         outer = "WHERE (rank, id) < (:cursor_key, :cursor_id)"
-    params.update(limit=limit, rank_candidates=rank_candidates)
     rows = connection.execute(
         text(
             f"""
             WITH query AS MATERIALIZED (
                 SELECT {tsquery} AS tsq
-            ), candidates AS MATERIALIZED (
-                SELECT matches.id FROM (
-                    SELECT m.id FROM newsflow.articles m, query
-                    WHERE m.search @@ query.tsq {language}
-                    ORDER BY m.id DESC OFFSET 0
-                ) matches
-                WHERE EXISTS (
-                    SELECT 1 FROM {_SOURCE} WHERE s.id = matches.id AND {" AND ".join(where)}
-                )
-                ORDER BY matches.id DESC
-                LIMIT :rank_candidates
             ), ranked AS (
-                SELECT c.id, ts_rank(a.search, query.tsq)::float8 AS rank
-                FROM candidates c JOIN newsflow.articles a ON a.id = c.id CROSS JOIN query
+                SELECT a.id, ts_rank(a.search, query.tsq)::float8 AS rank
+                FROM newsflow.articles a CROSS JOIN query
+                WHERE a.id = ANY(CAST(:candidates AS uuid[]))
             ), page AS MATERIALIZED (
                 SELECT * FROM ranked {outer} ORDER BY rank DESC, id DESC LIMIT :limit
             )
@@ -314,6 +295,92 @@ def _ranked_page(
         last = items[-1]
         next_cursor = Cursor(last["rank"], last["id"]).encode()
     return items, next_cursor
+
+
+# from how many matches (as the planner estimates them) ``_candidates`` bounds the search
+# to slabs of the newest articles, and the first slab's size, both in ranked candidates
+PROBE = 2
+FIRST_SLAB = 8
+
+
+def _candidates(
+    connection: Connection, filters: ArticleFilters, rank_candidates: int
+) -> list[uuid.UUID]:
+    """The ids of the newest ``rank_candidates`` matches that pass the filters, newest
+    first. The matches come from the GIN index alone (a fenced subquery, so the planner
+    cannot instead walk an index testing every row's tsvector), but every match found costs
+    a read of its row for its id, and a common word matches most of the table. So a query
+    expected to match more than ``PROBE`` times ``rank_candidates`` rows is bounded to a slab of the
+    newest articles (ids are time-ordered; the slab's lowest id is read from the primary key
+    and given as a value, so the planner ANDs the id range with the GIN bitmap). When the
+    slab holds too few passing matches, the next is as large as its density says is needed
+    (twice over), or the whole table when that is most of it. The ids are the same as
+    searching the whole table: nothing outside a slab is newer than what is in it."""
+    # the language filter is tested with the match (on the row the index found), the
+    # others on the submission
+    where, params = _conditions(replace(filters, q=None, languages=()))
+    tsquery = _tsquery(filters, params)
+    language = ""
+    if filters.languages:
+        language = "AND m.language = ANY(:languages)"
+        params["languages"] = list(filters.languages)
+    params["rank_candidates"] = rank_candidates
+
+    def newest_passing(matches: str, **values: Any) -> list[uuid.UUID]:
+        return list(
+            connection.execute(
+                text(
+                    f"""
+                    WITH query AS MATERIALIZED (SELECT {tsquery} AS tsq)
+                    SELECT matches.id FROM ({matches}) matches
+                    WHERE EXISTS (
+                        SELECT 1 FROM {_SOURCE} WHERE s.id = matches.id AND {" AND ".join(where)}
+                    )
+                    ORDER BY matches.id DESC
+                    LIMIT :rank_candidates
+                    """
+                ),
+                {**params, **values},
+            ).scalars()
+        )
+
+    # the planner's estimate of the matches (from the tsvector's element statistics)
+    # chooses the plan only, never the result
+    plan = connection.execute(
+        text(
+            f"""EXPLAIN (FORMAT JSON) SELECT 1 FROM newsflow.articles m
+                WHERE m.search @@ ({tsquery}) {language}"""
+        ),
+        params,
+    ).scalar_one()
+    if plan[0]["Plan"]["Plan Rows"] <= rank_candidates * PROBE:
+        return newest_passing(
+            f"""SELECT m.id FROM newsflow.articles m, query
+                WHERE m.search @@ query.tsq {language} ORDER BY m.id DESC OFFSET 0"""
+        )
+
+    # the planner's row count (-1 before the first ANALYZE: then no slabs)
+    articles = connection.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = 'newsflow.articles'::regclass")
+    ).scalar_one()
+    slab = rank_candidates * FIRST_SLAB
+    while True:
+        lowest = None
+        if slab < articles / 2:
+            lowest = connection.execute(
+                text("SELECT id FROM newsflow.articles ORDER BY id DESC OFFSET :skip LIMIT 1"),
+                {"skip": slab - 1},
+            ).scalar()
+        bound = "AND m.id >= :lowest" if lowest is not None else ""
+        ids = newest_passing(
+            f"""SELECT m.id FROM newsflow.articles m, query
+                WHERE m.search @@ query.tsq {language} {bound}
+                ORDER BY m.id DESC OFFSET 0""",
+            lowest=lowest,
+        )
+        if lowest is None or len(ids) == rank_candidates:
+            return ids
+        slab = slab * 2 * rank_candidates // max(len(ids), 1)
 
 
 def matching_ids(
@@ -388,18 +455,15 @@ def enrichment_conditions(
 ) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Filters on what enrichment found, as EXISTS conditions for ``ArticleFilters.extra``.
     An entity name matches in any language: the name finds entity keys (through any
-    article's canonical form), and the keys find every article that mentions them."""
+    article's canonical form; ``newsflow.entity_keys``, migration 0014), and the keys find
+    every article that mentions them."""
     conditions: list[tuple[str, dict[str, Any]]] = []
     if entities:
         conditions.append(
             (
                 """EXISTS (SELECT 1 FROM newsflow.article_entities fe
-                   WHERE fe.article_id = s.id AND fe.entity_key IN (
-                       SELECT key FROM newsflow.entities
-                       WHERE key = ANY(:entity_values) OR lower(canonical) = ANY(:entity_names)
-                       UNION
-                       SELECT entity_key FROM newsflow.article_entities
-                       WHERE lower(canonical) = ANY(:entity_names)))""",
+                   WHERE fe.article_id = s.id AND fe.entity_key = ANY(
+                       newsflow.entity_keys(:entity_values, :entity_names)))""",
                 {"entity_values": entities, "entity_names": [e.lower() for e in entities]},
             )
         )

@@ -135,3 +135,38 @@ def test_only_the_newest_matches_are_ranked_beyond_the_bound(database_url: str) 
     # with a bound of 3: the 3 newest, ranked (more harbour first), and nothing after them
     assert [item["id"] for item in first + rest] == [newer[3], newer[2], newer[1]]
     assert end is None
+
+
+@pytest.mark.parametrize(("first_slab", "language"), [(1, None), (1, "en"), (1000, None)])
+def test_slabs_of_the_newest_articles_find_the_newest_matches(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, first_slab: int, language: str | None
+) -> None:
+    """A query expected to match many rows is searched in slabs of the newest articles,
+    each larger than the last until it holds the candidates: its pages are the ranking of
+    the newest matches of the whole table, as searching it all at once gives."""
+    source = _source()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        _corpus(connection, source, 60)
+        connection.execute("ANALYZE newsflow.articles")  # slabs need the table's row count
+        matches = _full_ranking(connection, source, "harbour", language)
+    candidates = 7
+    assert len(matches) > candidates
+    newest = sorted(matches, reverse=True)[:candidates]
+    expected = sorted(newest, key=lambda match: (match[1], match[0]), reverse=True)
+
+    monkeypatch.setattr(search, "PROBE", 0)  # every query takes the slabs
+    monkeypatch.setattr(search, "FIRST_SLAB", first_slab)
+    filters = search.ArticleFilters(
+        sources=(source,), languages=(language,) if language else (), q="harbour"
+    )
+    seen: list[tuple[str, float]] = []
+    cursor = None
+    with get_engine(database_url).connect() as connection:
+        while True:
+            page, cursor = search.list_articles(
+                connection, filters, 3, cursor, rank_candidates=candidates
+            )
+            seen += [(str(item["id"]), item["rank"]) for item in page]
+            if cursor is None:
+                break
+    assert seen == expected
