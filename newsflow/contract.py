@@ -355,10 +355,18 @@ class Image(BaseModel):
     role: str | None = Field(default=None, description="Their role, as the caption gives it.")
 
 
+MentionField = Literal["title", "body"]
+
+
 class EntityMention(BaseModel):
     start: int
     end: int
     text: str
+    field: MentionField = Field(
+        default="body",
+        description="Where the mention is: `start`/`end` are offsets into the article's "
+        "`title` or into its `body`.",
+    )
 
 
 class EntityRecord(BaseModel):

@@ -39,6 +39,8 @@ def spans(document: dict[str, Any]) -> list[Span]:
         href = f"/entities/{quote(entity['key'], safe='')}"
         title = f"{entity['type']}: {entity['canonical']}"
         for mention in entity.get("mentions") or []:
+            if mention.get("field", "body") != "body":
+                continue  # offsets into the title, not into the body shown here
             css = f"hl ent ent-{entity['type']}"
             found.append(Span(mention["start"], mention["end"], css, title, href))
     for item in document.get("quotes") or []:

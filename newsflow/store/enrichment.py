@@ -46,7 +46,7 @@ INSERT_ENTITIES = """
 """
 
 # per article: the distinct surface forms (in code point order), the number of mentions and
-# where the first one starts
+# where the first one starts in the body (0 when the title mentions it)
 INSERT_ARTICLE_ENTITIES = """
     INSERT INTO newsflow.article_entities
         (article_id, entity_key, canonical, surfaces, mentions, first_offset)
@@ -54,7 +54,8 @@ INSERT_ARTICLE_ENTITIES = """
            ARRAY(SELECT DISTINCT (m ->> 'text') COLLATE "C"
                  FROM jsonb_array_elements(e.mentions) AS m ORDER BY 1),
            jsonb_array_length(e.mentions),
-           coalesce((SELECT min((m ->> 'start')::int)
+           coalesce((SELECT min(CASE WHEN m ->> 'field' = 'title' THEN 0
+                                     ELSE (m ->> 'start')::int END)
                      FROM jsonb_array_elements(e.mentions) AS m), 0)
     FROM newsflow.articles a,
          jsonb_to_recordset(a.document -> 'entities')

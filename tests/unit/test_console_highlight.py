@@ -103,3 +103,22 @@ def test_marks_are_clipped_to_their_block() -> None:
     html = str(body_html(document))
     assert html.startswith('<h3 class="block block-subheading">First <span class="hl date"')
     assert "".join(_parsed(html).text) == "First block.\nSecond block."
+
+
+def test_title_mentions_are_not_marked_in_the_body() -> None:
+    from api.console.highlight import spans
+
+    document = {
+        "entities": [
+            {
+                "key": "loc:warsaw",
+                "type": "LOC",
+                "canonical": "Warsaw",
+                "mentions": [
+                    {"start": 0, "end": 6, "text": "Warsaw", "field": "title"},
+                    {"start": 10, "end": 16, "text": "Warsaw"},
+                ],
+            }
+        ]
+    }
+    assert [(s.start, s.end) for s in spans(document)] == [(10, 16)]

@@ -108,12 +108,13 @@ class EnrichedArticle:
     text: str = ""
 
     def mentions(self, entity_type: str) -> list[tuple[int, int, str]]:
-        """(start, end, canonical name) of every mention of an entity of this type."""
+        """(start, end, canonical name) of every body mention of an entity of this type."""
         return [
             (mention.start, mention.end, entity.canonical)
             for entity in self.entities
             if entity.type == entity_type
             for mention in entity.mentions
+            if mention.field == "body"
         ]
 
 

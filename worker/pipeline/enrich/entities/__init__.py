@@ -43,15 +43,35 @@ def load_models(languages: Iterable[str] = ("en", "uk", "ru")) -> None:
             first_words(language)
 
 
-def extract_entities(text: str, language: str | None) -> list[EntityRecord]:
-    """Entities of one text, each with all its mentions, in order of first mention."""
-    if not text or not text.strip() or language not in SUPPORTED_LANGUAGES:
+# between the title and the body when both are read as one text: the models see the title
+# as a line of its own, and no span runs over a blank line
+_TITLE_SEPARATOR: Final = "\n\n"
+
+
+def extract_entities(
+    text: str, language: str | None, title: str | None = None
+) -> list[EntityRecord]:
+    """Entities of one text (the body) and its title, each with all its mentions, title
+    mentions first (offsets into the title), then body mentions in order."""
+    title = title.strip() if title else ""
+    # title and body are read as one text, so that a name of the headline and its later
+    # mentions in the body are one entity
+    joined = f"{title}{_TITLE_SEPARATOR}{text}" if title else text
+    if not joined.strip() or language not in SUPPORTED_LANGUAGES:
         return []
+    body_at = len(title) + len(_TITLE_SEPARATOR) if title else 0
     groups: dict[str, list[Any]] = {}
     persons: list[tuple[str, list[str]]] = []
-    for span in entity_spans(text, language):
-        canonical, key, code = canonical_form(span, text, language)
-        mention = EntityMention(start=span.start, end=span.end, text=text[span.start : span.end])
+    for span in entity_spans(joined, language):
+        if span.start < body_at <= span.end:
+            continue  # over the separator: neither in the title nor in the body
+        canonical, key, code = canonical_form(span, joined, language)
+        surface = joined[span.start : span.end]
+        if span.start < body_at:
+            mention = EntityMention(start=span.start, end=span.end, text=surface, field="title")
+        else:
+            start, end = span.start - body_at, span.end - body_at
+            mention = EntityMention(start=start, end=end, text=surface)
         groups.setdefault(key, [span.type, canonical, code, []])[3].append(mention)
         if span.type == "PER":
             persons.append((key, canonical.split()))
@@ -63,11 +83,15 @@ def extract_entities(text: str, language: str | None) -> list[EntityRecord]:
             type=kind,
             canonical=canonical,
             country_code=code,
-            mentions=sorted(mentions, key=lambda m: m.start),
+            mentions=sorted(mentions, key=_mention_order),
         )
         for key, (kind, canonical, code, mentions) in groups.items()
     ]
-    return sorted(entities, key=lambda e: e.mentions[0].start)
+    return sorted(entities, key=lambda e: _mention_order(e.mentions[0]))
+
+
+def _mention_order(mention: EntityMention) -> tuple[bool, int]:
+    return mention.field == "body", mention.start
 
 
 # at most this many mentions an article (the eval corpora's most: 332)
@@ -75,7 +99,7 @@ MAX_MENTIONS = 5_000
 
 
 def _apply(article: EnrichedArticle) -> None:
-    entities = extract_entities(article.text, article.language)
+    entities = extract_entities(article.text, article.language, article.parsed.title)
     article.entities = first_mentions(entities, MAX_MENTIONS, article.parsed.warnings)
 
 
@@ -84,14 +108,16 @@ def first_mentions(
 ) -> list[EntityRecord]:
     """The entities of the text's first ``limit`` mentions, with only those mentions (and a
     warning saying so when there were more)."""
-    ordered = sorted((m.start, m.end, i) for i, e in enumerate(entities) for m in e.mentions)
+    ordered = sorted(
+        (*_mention_order(m), m.end, i) for i, e in enumerate(entities) for m in e.mentions
+    )
     if len(ordered) <= limit:
         return entities
     warnings.append(f"enricher entities kept the first {limit:,} of {len(ordered):,} mentions")
     kept = set(ordered[:limit])
     capped = []
     for index, entity in enumerate(entities):
-        mentions = [m for m in entity.mentions if (m.start, m.end, index) in kept]
+        mentions = [m for m in entity.mentions if (*_mention_order(m), m.end, index) in kept]
         if mentions:
             capped.append(entity.model_copy(update={"mentions": mentions}))
     return capped
@@ -99,7 +125,7 @@ def first_mentions(
 
 ENRICHER = Enricher(
     "entities",
-    "4:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
+    "5:spacy-3.8+en_core_web_sm-3.8.0;natasha-1.6.0;pymorphy3-2.0.6-uk-ru;gazetteer-2",
     _apply,
 )
 

@@ -177,3 +177,27 @@ def test_observe_is_told_each_enricher_that_ran_with_the_language_and_its_time()
     assert names == [e.name for e in registry if e is not shout]
     assert {language for _, language, _ in seen} == {"en"}  # the language enricher's result
     assert all(seconds >= 0 for _, _, seconds in seen)
+
+
+def test_short_english_results_are_english_not_a_language_without_a_model() -> None:
+    results = (
+        "ATHLETICS - ZURICH MEETING RESULTS.\nZURICH 1997-08-12\nLeading results:\n"
+        "Women's 100 metres hurdles\n1. Anna Novak (Jamaica) 12.71 seconds\n"
+        "2. Ludmila Berg (Sweden) 12.74\n3. Maria Lopez (Cuba) 12.92\n"
+        "4. Petra Vos (Slovenia) 12.95\n5. Julie Baum (Switzerland) 13.11"
+    )
+    assert detect_language(results)[0] == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Die Bundesregierung hat am Freitag neue Maßnahmen beschlossen.", "de"),
+        ("Le maire a rencontré les habitants du quartier.", "fr"),
+        ("Влада је у петак најавила нове мере.", "sr"),
+    ],
+)
+def test_a_language_without_a_model_is_kept_when_the_text_is_clearly_in_it(
+    text: str, language: str
+) -> None:
+    assert detect_language(text)[0] == language

@@ -425,7 +425,7 @@ def test_language_switchers_are_not_entities(text: str, language: str) -> None:
 
 def test_enricher_version_names_the_gazetteer() -> None:
     # `newsflow reprocess --stale` re-enriches articles of older versions
-    assert ENTITIES_ENRICHER.version.startswith("4:")
+    assert ENTITIES_ENRICHER.version.startswith("5:")
     assert "gazetteer-2" in ENTITIES_ENRICHER.version
 
 
@@ -463,3 +463,22 @@ def test_long_texts_are_tagged_in_pieces_with_offsets_into_the_whole_text(
     step = len(body) + 2
     assert one
     assert spans == [(a + k * step, b + k * step, t) for k in range(5) for a, b, t in one]
+
+
+def test_title_entities_are_extracted_with_offsets_into_the_title() -> None:
+    title = "Landsbergis meets NATO allies in Warsaw"
+    body = "Lithuanian Foreign Minister Gabrielius Landsbergis arrived in Warsaw on Monday."
+    found = extract_entities(body, "en", title=title)
+    title_mentions = [
+        (m.text, m.start, e.type) for e in found for m in e.mentions if m.field == "title"
+    ]
+    assert ("Warsaw", title.index("Warsaw"), "LOC") in title_mentions
+    for entity in found:
+        for m in entity.mentions:
+            assert (title if m.field == "title" else body)[m.start : m.end] == m.text
+    warsaw = next(e for e in found if e.canonical == "Warsaw")
+    assert [m.field for m in warsaw.mentions] == ["title", "body"]
+    # without a title, the body's mentions are the same
+    assert [(m.start, m.end) for e in extract_entities(body, "en") for m in e.mentions] == sorted(
+        (m.start, m.end) for e in found for m in e.mentions if m.field == "body"
+    )
