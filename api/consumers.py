@@ -281,7 +281,8 @@ def read_feed(
             )
             if given is not None and given != changes.NOW:
                 changes.check_not_pruned(connection, position)
-            lag = changes.replica_lag_seconds(connection)
+            # a query of its own: only where there is a replica to be behind
+            lag = changes.replica_lag_seconds(connection) if settings.read_database_url else None
     except CursorPruned as exc:
         raise _cursor_pruned(settings, exc, name) from exc
     items = [
