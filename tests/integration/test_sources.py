@@ -388,3 +388,76 @@ def _articles(settings: Settings) -> int:
     sql = "SELECT count(*) FROM newsflow.articles WHERE source IN ('alpha', 'beta', 'gamma')"
     count: int = sql_row(settings.require_database_url(), sql)[0]
     return count
+
+
+EDITED_PAGE = PAGE.replace("новий бюджет", "змінений бюджет").replace(
+    "понад двадцять відсотків", "понад двадцять п'ять відсотків"
+)
+
+
+def _one_item_feed(site: FeedServer, title: str, page: str) -> None:
+    site.pages["/story.html"] = ("text/html", page.encode("windows-1251"))
+    item = (
+        f"<item><guid>story-1</guid><title>{title}</title><link>{site.url('/story.html')}</link>"
+        f"<description>{title}: the summary.</description></item>"
+    )
+    document = f"<rss version='2.0'><channel><title>edits</title>{item}</channel></rss>"
+    site.pages["/edits.xml"] = ("application/rss+xml", document.encode())
+
+
+def _article_version(api: TestClient, article_id: str, version: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 180  # the worker's fetch queue, under a loaded machine
+    while time.monotonic() < deadline:
+        document: dict[str, Any] = api.get(f"/v1/articles/{article_id}").json()
+        if document["status"] == "done" and document.get("version", 0) >= version:
+            return document
+        assert document["status"] in ("queued", "processing", "done"), document
+        time.sleep(0.2)
+    raise AssertionError(f"{article_id} never reached version {version}")
+
+
+def test_a_feed_item_that_changes_becomes_one_new_version_in_the_change_feed_too(
+    api: TestClient, own: Settings, site: FeedServer, tmp_path: Any
+) -> None:
+    _one_item_feed(site, "Budget adopted", PAGE)
+    _add(api, "edits", site.url("/edits.xml"))
+    worker = WorkerProcess(settings_env(own), tmp_path / "worker.log", concurrency=1)
+    try:
+        worker.wait_ready()
+        (first,) = poll_due(own, ["edits"])
+        assert (first.items_seen, first.items_new) == (1, 1)
+        document = _wait_for_source_article(api, own)
+        assert document["title"] == "Budget adopted"  # the feed's title is the sender's
+
+        _one_item_feed(site, "Budget amended", EDITED_PAGE)  # the publisher edits the story
+        _poll_again(api, own, "edits")
+        _poll_again(api, own, "edits")  # the edit seen twice is still one new version
+        edited = _article_version(api, document["id"], 2)
+        versions = api.get(f"/v1/articles/{document['id']}/versions").json()["items"]
+    finally:
+        worker.stop()
+
+    assert edited["title"] == "Budget amended"
+    assert any("двадцять п'ять" in block["text"] for block in edited["blocks"])
+    assert [(v["version"], v["current"]) for v in versions] == [(1, False), (2, True)]
+    assert _health(api, "edits")["total_items_new"] == 2  # the item, then its edit
+    assert site.hits["/story.html"] == 2  # the page fetched once per version
+    (changes,) = sql_row(
+        own.require_database_url(),
+        "SELECT count(*) FROM newsflow.feed WHERE article_id = %s",
+        (document["id"],),
+    )
+    assert changes == 2  # the change feed: version 1, then version 2
+
+
+def _wait_for_source_article(api: TestClient, own: Settings) -> dict[str, Any]:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        found = sql_row(
+            own.require_database_url(),
+            "SELECT count(*), min(id::text) FROM newsflow.articles WHERE source = 'edits'",
+        )
+        if found[0]:
+            return _article_version(api, found[1], 1)
+        time.sleep(0.2)
+    raise AssertionError("the feed item never became an article")
