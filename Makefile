@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser up test test-unit test-faults lint bench eval lock clean
+.PHONY: install browser up test test-unit test-faults lint bench soak eval lock clean
 
 # The virtual environment, from the hashed development lock (every file's sha256 checked);
 # rebuilt when the lock changes. requirements.lock is the runtime subset (the image's).
@@ -58,6 +58,10 @@ bench: install
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/sources.py
 	$(BIN)/python bench/capacity.py --json bench/results/capacity.json
+
+## 30 minutes at half of the measured capacity: memory of every process, Redis and p99 flat.
+soak: install
+	$(BIN)/python bench/soak.py
 
 ## Quality on ../shared/eval: extraction vs plain trafilatura, entities vs the bare models.
 eval: install
