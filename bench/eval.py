@@ -109,8 +109,16 @@ def ours_prediction(html: str, url: str | None) -> dict[str, Any]:
     """Our ParsedArticle in the kit's prediction shape (text = the article body)."""
     try:
         article = parse_html(html, url)
-    except ParseError:
-        return dict(EMPTY)
+    except ParseError as exc:  # no article text: what the page said of itself still counts
+        page = exc.page
+        if page is None:
+            return dict(EMPTY)
+        return {
+            **EMPTY,
+            "title": page.title,
+            "author": "; ".join(page.authors) or None,
+            "date": page.published_at.date().isoformat() if page.published_at else None,
+        }
     return {
         "text": unicodedata.normalize("NFC", article.body).strip(),
         "title": article.title,

@@ -238,10 +238,23 @@ def _run_pipeline(
         reason = f"processing took longer than {settings.task_soft_time_limit} s"
         return _finish(connection, info.id, Status.failed, reason)
     except ParseError as exc:
-        return _finish(connection, info.id, Status.failed, f"cannot parse: {exc}")
+        return _finish(connection, info.id, Status.failed, parse_failure(exc))
     except Exception as exc:  # a bug on one input must not loop: fail it, keep the payload
         log.exception("submission %s failed in the pipeline", info.id)
         return _finish(connection, info.id, Status.failed, f"{type(exc).__name__}: {exc}")
+
+
+def parse_failure(exc: ParseError) -> str:
+    """The reason of a submission that cannot be parsed, naming what the page said of
+    itself (its title and date), so an operator can tell which story it was."""
+    reason = f"cannot parse: {exc}"
+    page = exc.page
+    if page is None or not (page.title or page.published_at):
+        return reason
+    said = [f"title {page.title!r}"] if page.title else []
+    if page.published_at:
+        said.append(f"published {page.published_at.isoformat()}")
+    return f"{reason} (the page's {', '.join(said)})"
 
 
 def feed_fallback(submission: Submission) -> Submission | None:

@@ -20,8 +20,23 @@ from newsflow.contract import (
 )
 
 
+@dataclass(frozen=True)
+class PageFacts:
+    """What a page says of itself (title, authors, date), read before its text."""
+
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+
+
 class ParseError(ValueError):
-    """The submission cannot become an article (no text found, unreadable input)."""
+    """The submission cannot become an article (no text found, unreadable input).
+    ``page``: what the page said of itself, when it was readable HTML without article text
+    (the failure's reason names it, so the failed submission can still be recognised)."""
+
+    def __init__(self, reason: str, page: PageFacts | None = None) -> None:
+        super().__init__(reason)
+        self.page = page
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from trafilatura.xml import xmltotxt
 
 from newsflow.contract import BlockKind
 from newsflow.dates import published_or_none
-from worker.pipeline.article import ImageRef, ParsedArticle, ParseError, TextBlock
+from worker.pipeline.article import ImageRef, PageFacts, ParsedArticle, ParseError, TextBlock
 
 # Larger pages (after dropping scripts and styles) are cut: extraction time grows with the
 # element count, and no real article body comes near this size.
@@ -162,32 +162,19 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
     if tree is None or not len(tree):
         raise ParseError("the input is not an HTML document")
     document = _metadata(tree, url)
-    extracted = _extract(tree, url or document.url)
-    if extracted is None:
-        raise ParseError("no article text found in the HTML")
-    blocks = _blocks(extracted.body)
-    if not blocks:
-        raise ParseError("no article text found in the HTML")
-    link_texts = _link_texts(tree)
-    if _link_word_share(blocks, link_texts) >= MAX_LINK_WORD_SHARE:
-        raise ParseError("the page holds only navigation links, no article text")
-    # No cut at an end marker ("Related", "Most read") and no filter of lines that are link
-    # texts: on the 1,113 WCXB training pages (never used to tune them) they scored no
-    # better than trafilatura's own text, and on unseen pages they dropped real article text.
-    blocks = _without_ad_labels(blocks)
-    if not blocks:
-        raise ParseError("no article text found in the HTML")
+    page = _page_facts(tree, document)
+    try:
+        blocks = _article_blocks(tree, url or document.url)
+    except ParseError as exc:
+        raise ParseError(str(exc), page) from None
     images = _captions(blocks, tree)
 
     provenance: dict[str, str] = {}
-    title = _title(tree, document)
-    if title:
-        provenance["title"] = "heuristic" if title != document.title else "meta"
-    authors = _split_authors(_json_ld_author(tree) or _meta_author(tree) or document.author)
-    if authors:
+    if page.title:
+        provenance["title"] = "heuristic" if page.title != document.title else "meta"
+    if page.authors:
         provenance["authors"] = "meta"
-    published_at = _as_datetime(document.date)
-    if published_at:
+    if page.published_at:
         provenance["published_at"] = "meta"
     modified_at = _modified_at(tree)
     if modified_at:
@@ -200,9 +187,9 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
         del images[MAX_IMAGES:]
     return ParsedArticle(
         blocks=blocks,
-        title=title,
-        authors=authors,
-        published_at=published_at,
+        title=page.title,
+        authors=page.authors,
+        published_at=page.published_at,
         modified_at=modified_at,
         tags=tags,
         url=document.url or url,
@@ -210,6 +197,33 @@ def _parse_html(html: str, url: str | None) -> ParsedArticle:
         images=images,
         provenance=provenance,
     )
+
+
+def _page_facts(tree: HtmlElement, document: Document) -> PageFacts:
+    return PageFacts(
+        title=_title(tree, document),
+        authors=_split_authors(_json_ld_author(tree) or _meta_author(tree) or document.author),
+        published_at=_as_datetime(document.date),
+    )
+
+
+def _article_blocks(tree: HtmlElement, url: str | None) -> list[TextBlock]:
+    """The article's text blocks, or ParseError when the page has none."""
+    extracted = _extract(tree, url)
+    if extracted is None:
+        raise ParseError("no article text found in the HTML")
+    blocks = _blocks(extracted.body)
+    if not blocks:
+        raise ParseError("no article text found in the HTML")
+    if _link_word_share(blocks, _link_texts(tree)) >= MAX_LINK_WORD_SHARE:
+        raise ParseError("the page holds only navigation links, no article text")
+    # No cut at an end marker ("Related", "Most read") and no filter of lines that are link
+    # texts: on the 1,113 WCXB training pages (never used to tune them) they scored no
+    # better than trafilatura's own text, and on unseen pages they dropped real article text.
+    blocks = _without_ad_labels(blocks)
+    if not blocks:
+        raise ParseError("no article text found in the HTML")
+    return blocks
 
 
 def _prepare(html: str) -> str:

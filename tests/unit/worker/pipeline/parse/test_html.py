@@ -25,6 +25,7 @@ from worker.pipeline.parse.html import (
     split_credit,
     strip_site_name,
 )
+from worker.process import parse_failure
 
 FIXTURES = Path(__file__).resolve().parents[4] / "fixtures" / "html"
 
@@ -148,6 +149,33 @@ def test_split_credit(text: str, caption: str, credit: str | None) -> None:
 def test_navigation_only_page_is_not_an_article() -> None:
     with pytest.raises(ParseError, match="navigation"):
         parse_html(fixture("nav_only.html"))
+
+
+def test_a_page_without_article_text_still_says_its_title_date_and_authors() -> None:
+    html = fixture("nav_only.html").replace(
+        "</head>",
+        '<meta name="author" content="Ann Reed">'
+        '<meta property="article:published_time" content="2024-03-05T08:00:00Z"></head>',
+    )
+    with pytest.raises(ParseError, match="navigation") as raised:
+        parse_html(html)
+
+    page = raised.value.page
+    assert page is not None
+    assert page.title == "Sections"  # the site name cut, as for an article
+    assert page.authors == ["Ann Reed"]
+    assert page.published_at == datetime(2024, 3, 5, 8, tzinfo=UTC)
+    assert parse_failure(raised.value) == (
+        "cannot parse: the page holds only navigation links, no article text "
+        "(the page's title 'Sections', published 2024-03-05T08:00:00+00:00)"
+    )
+
+
+def test_a_page_that_is_not_html_says_nothing_of_itself() -> None:
+    with pytest.raises(ParseError) as raised:
+        parse_html("   ")
+    assert raised.value.page is None
+    assert parse_failure(raised.value) == "cannot parse: the HTML document is empty"
 
 
 def test_unclosed_title_does_not_swallow_the_page() -> None:
